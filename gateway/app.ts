@@ -1,0 +1,144 @@
+/**
+ * The composition root: the only place that knows every concrete part.
+ * Start order is inside-out (pipeline, broker, external sources, HTTP) and
+ * stop order the reverse, so nothing accepts data it could not hold.
+ */
+import { hostname } from 'node:os';
+import { resolve, dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from './config/load.js';
+import { Metrics } from './metrics/metrics.js';
+import { RecordIds } from './core/record-ids.js';
+import { parseDuration } from './core/units.js';
+import { IngestPipeline, type ReadingConsumer } from './ingest/pipeline.js';
+import { readingRepublisher, deadLetterPublisher, type Publish } from './ingest/republish.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/broker.js';
+import { createAccessControl } from './broker/access/create-access-control.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import { ProfileRouter } from '../devices/profiles/router.js';
+import { BUILTIN_PROFILES } from '../devices/profiles/builtin.js';
+import { BrokerTapSource } from '../devices/mqtt/broker-tap-source.js';
+import { ExternalBrokerSource } from '../devices/mqtt/external-broker-source.js';
+import { WEIR_VERSION } from './version.js';
+
+export interface Gateway {
+  readonly id: string;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly http: HttpServer | undefined;
+  readonly metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<Gateway> {
+  const { config } = loaded;
+  const baseDir = loaded.file ? dirname(resolve(loaded.file)) : process.cwd();
+  const dataDir = resolve(baseDir, config.gateway.dataDir);
+  const gatewayId = config.gateway.id ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  const startedAt = Date.now();
+  const metrics = new Metrics();
+  const ids = RecordIds.open(gatewayId, dataDir);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e: unknown) => log.error({ err: e }, 'A part failed to stop cleanly.'));
+  };
+
+  try {
+    const router = new ProfileRouter([...loaded.profiles, ...(config.ingest.defaultProfiles ? BUILTIN_PROFILES : [])]);
+    // Readings go where the broker is: the embedded one, else the first external one.
+    let publish: Publish | undefined;
+    const consumers: ReadingConsumer[] = [];
+    const republish = config.ingest.republish;
+    if (republish.enabled) consumers.push(readingRepublisher((t, p, o) => publish?.(t, p, o), republish, metrics));
+    const deadLetter = config.ingest.deadLetter;
+    const pipeline = new IngestPipeline({
+      router,
+      ids,
+      metrics,
+      log: log.child({ component: 'ingest' }),
+      consumers,
+      ...(deadLetter.enabled ? { onBadFrame: deadLetterPublisher((t, p, o) => publish?.(t, p, o), deadLetter.topic, metrics) } : {}),
+    });
+
+    let broker: EmbeddedBroker | undefined;
+    if (config.broker.enabled) {
+      const tap = new BrokerTapSource();
+      await tap.start(pipeline.ingest, pipeline.problem);
+      const brokerLog = log.child({ component: 'broker' });
+      broker = await startEmbeddedBroker({
+        config: config.broker,
+        dataDir,
+        baseDir,
+        access: await createAccessControl(config.broker.auth, { baseDir }),
+        metrics,
+        log: brokerLog,
+        onClientPublish: (packet, client) =>
+          tap.onPublish(packet.topic, packet.payload as Buffer, { clientId: client.id, qos: packet.qos, retain: packet.retain }),
+      });
+      const b = broker;
+      publish = (topic, payload, options) => b.publish(topic, payload, options).catch((e: unknown) => log.error({ err: e, topic }, 'Republish failed.'));
+      stops.push(() => b.close(), () => tap.stop());
+    }
+
+    const externals: ExternalBrokerSource[] = [];
+    for (const ext of config.ingest.external) {
+      const source = new ExternalBrokerSource(
+        {
+          name: ext.name,
+          url: ext.url,
+          clientId: ext.clientId ?? `weir-${gatewayId}-${ext.name}`,
+          subscribe: ext.subscribe ?? router.filters(),
+          qos: ext.qos,
+          cleanSession: ext.cleanSession,
+          ...(ext.username !== undefined ? { username: ext.username } : {}),
+          ...(ext.password !== undefined ? { password: ext.password } : {}),
+          ...(ext.ca !== undefined ? { ca: resolve(baseDir, ext.ca) } : {}),
+        },
+        (up) => metrics.externalConnected.set({ broker: ext.name }, up ? 1 : 0),
+      );
+      await source.start(pipeline.ingest, pipeline.problem);
+      externals.push(source);
+      stops.push(() => source.stop());
+    }
+    const firstExternal = externals[0];
+    if (!publish && firstExternal) publish = (topic, payload, options) => firstExternal.publish(topic, payload, options);
+
+    let http: HttpServer | undefined;
+    if (config.http.enabled) {
+      http = await startHttpServer(config.http.host, config.http.port, metrics, {
+        ready: () => ({ ready: true, reasons: [] }),
+        status: () => ({
+          gateway: { id: gatewayId, version: WEIR_VERSION, boot: ids.boot, startedAt: new Date(startedAt).toISOString(), uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
+          broker: broker ? { listeners: broker.listeners, clients: broker.aedes.connectedClients } : null,
+          devices: { tracked: metrics.devices.size, overflowed: metrics.devices.overflowed },
+          profiles: router.filters(),
+        }),
+      });
+      const h = http;
+      stops.push(() => h.close());
+      log.info({ host: h.host, port: h.port }, 'HTTP endpoints open.');
+    }
+
+    log.info({ gatewayId, dataDir, version: WEIR_VERSION }, 'weir is running.');
+    const shutdownMs = parseDuration(config.gateway.shutdownTimeout);
+    return {
+      id: gatewayId,
+      broker,
+      http,
+      metrics,
+      stop: () => withTimeout(stopAll(), shutdownMs),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`shutdown took longer than ${ms} ms`)), ms);
+    p.then(
+      () => (clearTimeout(t), resolve()),
+      (e: unknown) => (clearTimeout(t), reject(e)),
+    );
+  });
+}

@@ -1,0 +1,288 @@
+/**
+ * Durable state for the embedded aedes broker: retained messages, persistent sessions and the
+ * QoS 1/2 queues of clients that connected with clean: false, kept in one classic-level (LevelDB)
+ * directory. The broker wiring opens this before the broker, passes `brokerId` as the aedes `id`,
+ * and calls `close()` after `broker.close()` has called back.
+ */
+import { createRequire } from 'node:module';
+import { ClassicLevel } from 'classic-level';
+import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
+
+type QueuedPacket = AsyncLevelPersistence.QueuedPacket;
+type ClientRef = AsyncLevelPersistence.ClientRef;
+type SubRef = AsyncLevelPersistence.SubRef;
+
+export interface BrokerPersistenceOptions {
+  readonly dir: string;
+  /** Queue entries per client (offline backlog plus unacknowledged in-flight) before the oldest is dropped. */
+  readonly maxQueuedPerClient: number;
+  /** Called once per dropped message; runs inside the publish path, so it must not throw. */
+  readonly onQueueDrop?: (clientId: string) => void;
+}
+
+// The codec the store writes with, resolved from the store's own folder so hoisting cannot swap versions.
+const require = createRequire(import.meta.url);
+const storeRequire = createRequire(require.resolve('aedes-persistence-level'));
+const msgpack = storeRequire('msgpack-lite') as { decode(blob: Uint8Array): QueuedPacket };
+
+// These mirror aedes-persistence-level 9.x's key layout (outgoing:<client>:<brokerId>:<counter>,
+// outgoing-id:<client>:<messageId>); the abstract suite and the restart tests fail if it drifts.
+function padId(id: number | null | undefined): string {
+  return id == null ? 'undefined' : id.toString().padStart(16, '0');
+}
+function queuePrefix(clientId: string): string {
+  return `outgoing:${encodeURIComponent(clientId)}:`;
+}
+function queueRange(clientId: string): { gte: string; lt: string } {
+  const prefix = queuePrefix(clientId);
+  return { gte: prefix, lt: `${prefix.slice(0, -1)};` };
+}
+function queueKey(clientId: string, packet: QueuedPacket): string {
+  return `${queuePrefix(clientId)}${packet.brokerId}:${padId(packet.brokerCounter)}`;
+}
+function inflightKey(clientId: string, messageId: number): string {
+  return `outgoing-id:${encodeURIComponent(clientId)}:${padId(messageId)}`;
+}
+
+// 'weir-meta:' sorts outside every aedes-persistence-level prefix range, so none of its scans see it.
+const BOOT_SEQ_KEY = 'weir-meta:boot-seq';
+const COUNTER_CEILING_KEY = 'weir-meta:counter-ceiling';
+// One store write per this many broker packets keeps the ceiling ahead of every queued counter.
+const CEILING_STEP = 100_000;
+// Tombstones only matter for the few packets aedes is about to write; old ones can go.
+const TOMBSTONES_PER_CLIENT = 256;
+const noop = (): void => {};
+
+interface QueueState {
+  /** Entries on disk for this client; undefined until first needed, then rebuilt from the store. */
+  count: number | undefined;
+  pending: number;
+  tail: Promise<void>;
+}
+
+/** Use openBrokerPersistence; the constructor expects an already opened database. */
+export class BrokerPersistence extends AsyncLevelPersistence {
+  /** Pass as aedes' `id`: queue keys sort by broker id first, and these ids sort by boot. */
+  readonly brokerId: string;
+  readonly dir: string;
+  #db: ClassicLevel<string, Buffer>;
+  #max: number;
+  #onQueueDrop: ((clientId: string) => void) | undefined;
+  #queues = new Map<string, QueueState>();
+  #tombstones = new Map<string, Set<string>>();
+  #ceiling: number;
+  #raising: Promise<void> | undefined;
+
+  constructor(db: ClassicLevel<string, Buffer>, opts: BrokerPersistenceOptions, boot: StoreBoot) {
+    super(db);
+    this.#db = db;
+    this.#max = opts.maxQueuedPerClient;
+    this.#onQueueDrop = opts.onQueueDrop;
+    this.#ceiling = boot.counterCeiling;
+    this.brokerId = boot.brokerId;
+    this.dir = opts.dir;
+  }
+
+  // aedes restarts its packet counter at 0. Under a broker id reused across restarts, new queue
+  // keys would then overwrite the previous run's queued messages and sort before them.
+  override async setup(broker: AsyncLevelPersistence.BrokerRef): Promise<void> {
+    broker.counter = Math.max(broker.counter, this.#ceiling);
+    await super.setup(broker);
+  }
+
+  override async outgoingEnqueueCombi(subs: SubRef[] | undefined, packet: QueuedPacket): Promise<void> {
+    if (subs === undefined || subs.length === 0) return;
+    // Overlapping filters of one client ('a/#' and 'a/b') both match, but share one queue key.
+    const clientIds = new Set(subs.map((sub) => sub.clientId));
+    await Promise.all([...clientIds].map((clientId) => this.outgoingEnqueue({ clientId }, packet)));
+  }
+
+  override outgoingEnqueue(sub: SubRef, packet: QueuedPacket): Promise<void> {
+    const clientId = sub.clientId;
+    return this.#serial(clientId, async (queue) => {
+      queue.count ??= await this.#countQueued(clientId);
+      await this.#coverCounter(packet.brokerCounter ?? 0);
+      if (await this.#db.has(queueKey(clientId, packet))) {
+        await super.outgoingEnqueue(sub, packet);
+        return;
+      }
+      // Drop-oldest: a gateway queue holds telemetry, where the latest reading supersedes the
+      // earlier ones; refusing new messages instead would freeze the client on stale state.
+      while (queue.count >= this.#max) {
+        if (!(await this.#dropOldest(clientId))) {
+          queue.count = await this.#countQueued(clientId);
+          break;
+        }
+        queue.count--;
+        this.#onQueueDrop?.(clientId);
+      }
+      await super.outgoingEnqueue(sub, packet);
+      queue.count++;
+    });
+  }
+
+  override outgoingUpdate(client: ClientRef, packet: QueuedPacket): Promise<void> {
+    return this.#serial(client.id, async () => {
+      try {
+        await super.outgoingUpdate(client, packet);
+      } catch (err) {
+        if (!this.#forgive(client.id, packet)) throw err;
+      }
+    });
+  }
+
+  override outgoingClearMessageId(
+    client: ClientRef,
+    packet: { messageId?: number | null | undefined },
+  ): Promise<QueuedPacket | undefined> {
+    return this.#serial(client.id, async (queue) => {
+      const cleared = await super.outgoingClearMessageId(client, packet);
+      if (cleared !== undefined) {
+        if (queue.count !== undefined) queue.count = Math.max(0, queue.count - 1);
+      } else if (typeof packet?.messageId === 'number') {
+        this.#forget(client.id, `m:${packet.messageId}`);
+      }
+      return cleared;
+    });
+  }
+
+  /** Waits for queue bookkeeping in flight, then closes the database; the directory can be reopened. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((queue) => queue.tail));
+    await this.#db.close();
+  }
+
+  override destroy(): Promise<void> {
+    return this.close();
+  }
+
+  // Enqueue, update and clear of one client run one at a time: counting and dropping read the
+  // queue and then write it, and aedes fires these for one client concurrently.
+  #serial<T>(clientId: string, op: (queue: QueueState) => Promise<T>): Promise<T> {
+    let queue = this.#queues.get(clientId);
+    if (queue === undefined) {
+      queue = { count: undefined, pending: 0, tail: Promise.resolve() };
+      this.#queues.set(clientId, queue);
+    }
+    const state = queue;
+    state.pending++;
+    const run = state.tail.then(() => op(state));
+    // Forget idle clients with empty queues, or every clean client's PUBACK would leave an entry.
+    state.tail = run.then(noop, noop).then(() => {
+      if (--state.pending === 0 && !state.count) this.#queues.delete(clientId);
+    });
+    return run;
+  }
+
+  async #coverCounter(counter: number): Promise<void> {
+    while (counter >= this.#ceiling) {
+      this.#raising ??= this.#raiseCeiling(counter).finally(() => (this.#raising = undefined));
+      await this.#raising;
+    }
+  }
+
+  async #raiseCeiling(counter: number): Promise<void> {
+    const ceiling = counter + CEILING_STEP;
+    await this.#db.put(COUNTER_CEILING_KEY, Buffer.from(String(ceiling)));
+    this.#ceiling = ceiling;
+  }
+
+  async #countQueued(clientId: string): Promise<number> {
+    let count = 0;
+    for await (const _key of this.#db.keys(queueRange(clientId))) count++;
+    return count;
+  }
+
+  async #dropOldest(clientId: string): Promise<boolean> {
+    for await (const [key, blob] of this.#db.iterator(queueRange(clientId))) {
+      const packet = msgpack.decode(blob);
+      // A queued PUBREL finishes a QoS 2 exchange the client already holds; dropping it would
+      // strand that packet id on the client, and it carries no reading worth the space.
+      if (packet.cmd !== 'publish') continue;
+      const ops: Array<{ type: 'del'; key: string }> = [{ type: 'del', key }];
+      if (typeof packet.messageId === 'number') {
+        const idKey = inflightKey(clientId, packet.messageId);
+        const indexed = await this.#db.get(idKey);
+        // outgoingUpdate writes both keys from one packet, so equal bytes mean the index is ours.
+        if (indexed !== undefined && indexed.equals(blob)) {
+          ops.push({ type: 'del', key: idKey });
+          this.#remember(clientId, `m:${packet.messageId}`);
+        }
+      }
+      await this.#db.batch(ops);
+      this.#remember(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`);
+      return true;
+    }
+    return false;
+  }
+
+  // aedes re-reads a queued packet right before writing it and disconnects the client when it is
+  // gone. After a drop that miss is expected: the live copy may still go out, it just isn't durable.
+  #forgive(clientId: string, packet: QueuedPacket): boolean {
+    if (packet.brokerId !== undefined) {
+      if (!this.#forget(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`)) return false;
+      if (typeof packet.messageId === 'number') this.#remember(clientId, `m:${packet.messageId}`);
+      return true;
+    }
+    // A PUBREC for a dropped QoS 2 message still gets its PUBREL.
+    return typeof packet.messageId === 'number' && this.#forget(clientId, `m:${packet.messageId}`);
+  }
+
+  #remember(clientId: string, token: string): void {
+    let tokens = this.#tombstones.get(clientId);
+    if (tokens === undefined) {
+      tokens = new Set();
+      this.#tombstones.set(clientId, tokens);
+    }
+    tokens.add(token);
+    if (tokens.size > TOMBSTONES_PER_CLIENT) tokens.delete(tokens.values().next().value as string);
+  }
+
+  #forget(clientId: string, token: string): boolean {
+    const tokens = this.#tombstones.get(clientId);
+    if (tokens === undefined || !tokens.delete(token)) return false;
+    if (tokens.size === 0) this.#tombstones.delete(clientId);
+    return true;
+  }
+}
+
+export async function openBrokerPersistence(opts: BrokerPersistenceOptions): Promise<BrokerPersistence> {
+  if (!Number.isSafeInteger(opts.maxQueuedPerClient) || opts.maxQueuedPerClient < 1) {
+    throw new RangeError(`maxQueuedPerClient must be a positive integer, got ${opts.maxQueuedPerClient}`);
+  }
+  let db: ClassicLevel<string, Buffer> | undefined;
+  try {
+    db = new ClassicLevel<string, Buffer>(opts.dir, { valueEncoding: 'buffer' });
+    await db.open();
+    return new BrokerPersistence(db, opts, await bootStore(db));
+  } catch (err) {
+    await db?.close().catch(noop);
+    throw new Error(`cannot open the broker persistence store at ${opts.dir}: ${rootCause(err)}`, { cause: err });
+  }
+}
+
+interface StoreBoot {
+  readonly brokerId: string;
+  readonly counterCeiling: number;
+}
+
+// Boots are counted in the store, not read off the clock: edge boards often start without an RTC.
+async function bootStore(db: ClassicLevel<string, Buffer>): Promise<StoreBoot> {
+  const seq = (await readNumber(db, BOOT_SEQ_KEY)) + 1;
+  await db.put(BOOT_SEQ_KEY, Buffer.from(String(seq)));
+  return { brokerId: `weir-${String(seq).padStart(10, '0')}`, counterCeiling: await readNumber(db, COUNTER_CEILING_KEY) };
+}
+
+async function readNumber(db: ClassicLevel<string, Buffer>, key: string): Promise<number> {
+  const blob = await db.get(key);
+  return blob === undefined ? 0 : Number.parseInt(blob.toString(), 10);
+}
+
+// classic-level reports LEVEL_DATABASE_NOT_OPEN and hides the useful part (locked, EACCES) in `cause`.
+function rootCause(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  if (!(current instanceof Error)) return String(current);
+  const code = (current as { code?: unknown }).code;
+  return typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message;
+}
