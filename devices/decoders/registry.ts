@@ -11,7 +11,7 @@ type Builders = { [K in DecoderOptions['kind']]: (o: Extract<DecoderOptions, { k
 const builders: Builders = {
   json: (o, p) => new JsonDecoder({ ...pickDefined({ fields: o.fields, exclude: o.exclude }), ...(p.timestamp ? { timestamp: p.timestamp } : {}) }),
   value: (o) => new ValueDecoder(o.metric),
-  csv: (o, p) => new CsvDecoder(o.columns, o.separator, p.timestamp?.field),
+  csv: (o, p) => new CsvDecoder(o.columns, o.separator ?? ',', p.timestamp?.field),
   kv: (o, p) => new KeyValueDecoder(o.pairSeparator, p.timestamp?.field),
 };
 

@@ -34,7 +34,7 @@ export const CsvDecoderOptions = Type.Object(
   {
     kind: Type.Literal('csv'),
     columns: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Metric name of each column, in order; `-` skips one.' }),
-    separator: Type.String({ minLength: 1, maxLength: 1, default: ',' }),
+    separator: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: 'Default: comma.' })),
   },
   { additionalProperties: false },
 );

@@ -4,9 +4,10 @@
  * directory. The broker wiring opens this before the broker, passes `brokerId` as the aedes `id`,
  * and calls `close()` after `broker.close()` has called back.
  */
-import { createRequire } from 'node:module';
 import { ClassicLevel } from 'classic-level';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
+import { decodeQueued, inflightKey, queueKey, queueRange } from './persistence-keys.js';
+import { DropTombstones } from './persistence-tombstones.js';
 
 type QueuedPacket = AsyncLevelPersistence.QueuedPacket;
 type ClientRef = AsyncLevelPersistence.ClientRef;
@@ -20,37 +21,11 @@ export interface BrokerPersistenceOptions {
   readonly onQueueDrop?: (clientId: string) => void;
 }
 
-// The codec the store writes with, resolved from the store's own folder so hoisting cannot swap versions.
-const require = createRequire(import.meta.url);
-const storeRequire = createRequire(require.resolve('aedes-persistence-level'));
-const msgpack = storeRequire('msgpack-lite') as { decode(blob: Uint8Array): QueuedPacket };
-
-// These mirror aedes-persistence-level 9.x's key layout (outgoing:<client>:<brokerId>:<counter>,
-// outgoing-id:<client>:<messageId>); the abstract suite and the restart tests fail if it drifts.
-function padId(id: number | null | undefined): string {
-  return id == null ? 'undefined' : id.toString().padStart(16, '0');
-}
-function queuePrefix(clientId: string): string {
-  return `outgoing:${encodeURIComponent(clientId)}:`;
-}
-function queueRange(clientId: string): { gte: string; lt: string } {
-  const prefix = queuePrefix(clientId);
-  return { gte: prefix, lt: `${prefix.slice(0, -1)};` };
-}
-function queueKey(clientId: string, packet: QueuedPacket): string {
-  return `${queuePrefix(clientId)}${packet.brokerId}:${padId(packet.brokerCounter)}`;
-}
-function inflightKey(clientId: string, messageId: number): string {
-  return `outgoing-id:${encodeURIComponent(clientId)}:${padId(messageId)}`;
-}
-
 // 'weir-meta:' sorts outside every aedes-persistence-level prefix range, so none of its scans see it.
 const BOOT_SEQ_KEY = 'weir-meta:boot-seq';
 const COUNTER_CEILING_KEY = 'weir-meta:counter-ceiling';
 // One store write per this many broker packets keeps the ceiling ahead of every queued counter.
 const CEILING_STEP = 100_000;
-// Tombstones only matter for the few packets aedes is about to write; old ones can go.
-const TOMBSTONES_PER_CLIENT = 256;
 const noop = (): void => {};
 
 interface QueueState {
@@ -69,7 +44,7 @@ export class BrokerPersistence extends AsyncLevelPersistence {
   #max: number;
   #onQueueDrop: ((clientId: string) => void) | undefined;
   #queues = new Map<string, QueueState>();
-  #tombstones = new Map<string, Set<string>>();
+  #tombstones = new DropTombstones(256);
   #ceiling: number;
   #raising: Promise<void> | undefined;
 
@@ -140,7 +115,7 @@ export class BrokerPersistence extends AsyncLevelPersistence {
       if (cleared !== undefined) {
         if (queue.count !== undefined) queue.count = Math.max(0, queue.count - 1);
       } else if (typeof packet?.messageId === 'number') {
-        this.#forget(client.id, `m:${packet.messageId}`);
+        this.#tombstones.forget(client.id, `m:${packet.messageId}`);
       }
       return cleared;
     });
@@ -167,9 +142,10 @@ export class BrokerPersistence extends AsyncLevelPersistence {
     const state = queue;
     state.pending++;
     const run = state.tail.then(() => op(state));
-    // Forget idle clients with empty queues, or every clean client's PUBACK would leave an entry.
+    // Clean clients never enqueue but do clear (every PUBACK): forget them once idle. A loaded
+    // count stays, even at 0, since recounting means a range scan over LevelDB's delete markers.
     state.tail = run.then(noop, noop).then(() => {
-      if (--state.pending === 0 && !state.count) this.#queues.delete(clientId);
+      if (--state.pending === 0 && state.count === undefined) this.#queues.delete(clientId);
     });
     return run;
   }
@@ -195,7 +171,7 @@ export class BrokerPersistence extends AsyncLevelPersistence {
 
   async #dropOldest(clientId: string): Promise<boolean> {
     for await (const [key, blob] of this.#db.iterator(queueRange(clientId))) {
-      const packet = msgpack.decode(blob);
+      const packet = decodeQueued(blob);
       // A queued PUBREL finishes a QoS 2 exchange the client already holds; dropping it would
       // strand that packet id on the client, and it carries no reading worth the space.
       if (packet.cmd !== 'publish') continue;
@@ -206,11 +182,11 @@ export class BrokerPersistence extends AsyncLevelPersistence {
         // outgoingUpdate writes both keys from one packet, so equal bytes mean the index is ours.
         if (indexed !== undefined && indexed.equals(blob)) {
           ops.push({ type: 'del', key: idKey });
-          this.#remember(clientId, `m:${packet.messageId}`);
+          this.#tombstones.remember(clientId, `m:${packet.messageId}`);
         }
       }
       await this.#db.batch(ops);
-      this.#remember(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`);
+      this.#tombstones.remember(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`);
       return true;
     }
     return false;
@@ -220,29 +196,12 @@ export class BrokerPersistence extends AsyncLevelPersistence {
   // gone. After a drop that miss is expected: the live copy may still go out, it just isn't durable.
   #forgive(clientId: string, packet: QueuedPacket): boolean {
     if (packet.brokerId !== undefined) {
-      if (!this.#forget(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`)) return false;
-      if (typeof packet.messageId === 'number') this.#remember(clientId, `m:${packet.messageId}`);
+      if (!this.#tombstones.forget(clientId, `p:${packet.brokerId}:${packet.brokerCounter}`)) return false;
+      if (typeof packet.messageId === 'number') this.#tombstones.remember(clientId, `m:${packet.messageId}`);
       return true;
     }
     // A PUBREC for a dropped QoS 2 message still gets its PUBREL.
-    return typeof packet.messageId === 'number' && this.#forget(clientId, `m:${packet.messageId}`);
-  }
-
-  #remember(clientId: string, token: string): void {
-    let tokens = this.#tombstones.get(clientId);
-    if (tokens === undefined) {
-      tokens = new Set();
-      this.#tombstones.set(clientId, tokens);
-    }
-    tokens.add(token);
-    if (tokens.size > TOMBSTONES_PER_CLIENT) tokens.delete(tokens.values().next().value as string);
-  }
-
-  #forget(clientId: string, token: string): boolean {
-    const tokens = this.#tombstones.get(clientId);
-    if (tokens === undefined || !tokens.delete(token)) return false;
-    if (tokens.size === 0) this.#tombstones.delete(clientId);
-    return true;
+    return typeof packet.messageId === 'number' && this.#tombstones.forget(clientId, `m:${packet.messageId}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { globSync } from 'tinyglobby';
 import { WeirConfig } from './schema.js';
 import { readYamlFile, parseYamlText, type Problem, type YamlSource } from '../core/yaml-source.js';
 import { interpolateEnv, type InterpolationProblem } from './interpolate.js';
-import { applyDefaultsAndValidate } from '../core/validate.js';
+import { applyDefaultsAndValidate, sortProblems } from '../core/validate.js';
 import { checkConfigSemantics } from './semantics.js';
 import { loadProfileFiles } from './profile-files.js';
 import type { DeviceProfile } from '../../devices/profiles/schema.js';
@@ -50,14 +50,14 @@ function loadFromSource(
 
   const validated = applyDefaultsAndValidate(WeirConfig, interpolated);
   problems.push(...validated.problems);
-  if (!validated.value) return { ok: false, problems };
+  if (!validated.value) return { ok: false, problems: sortProblems(problems) };
   const config = validated.value;
 
   const fromFiles = loadProfileFiles(config.profileFiles, baseDir, env, globSync);
   problems.push(...fromFiles.problems);
   const profiles = [...config.profiles, ...fromFiles.profiles];
   problems.push(...checkConfigSemantics(config, profiles, interpolated, fromFiles.origins));
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   return { ok: true, loaded: deepFreeze({ config, profiles, file }) };
 }
 

@@ -44,7 +44,7 @@ export function loadProfileFiles(
       const source: YamlSource = {
         file,
         data,
-        locate: (path) => read.source!.locate(wrapsSingle ? path.slice(1) : path),
+        locate: (path, options) => read.source!.locate(wrapsSingle ? path.slice(1) : path, options),
       };
       for (const p of envProblems) problems.push({ file, ...source.locate(p.path), message: p.message });
       const validated = applyDefaultsAndValidate(ProfileList, source);

@@ -14,8 +14,8 @@ export function applyDefaultsAndValidate<T extends TSchema>(
 ): { value?: Static<T>; problems: Problem[] } {
   // Defaults go onto a copy: the caller's data stays as written.
   const value = Value.Default(schema, structuredClone(source.data));
-  const problems = collectErrors(schema, value).map((e) => toProblem(e, source, basePath));
-  return problems.length === 0 ? { value: value as Static<T>, problems } : { problems: dedupe(problems) };
+  const problems = firstPerPath(collectErrors(schema, value)).map((e) => toProblem(e, source, basePath));
+  return problems.length === 0 ? { value: value as Static<T>, problems } : { problems: sortProblems(problems) };
 }
 
 function collectErrors(schema: TSchema, value: unknown): ValueError[] {
@@ -42,14 +42,17 @@ function narrowUnionByKind(error: ValueError): ValueError[] | undefined {
   );
   if (!member) {
     const kinds = (error.schema.anyOf as TSchema[]).map((s) => (s.properties as Record<string, TSchema>).kind?.const).filter(Boolean);
-    return [{ ...error, path: `${error.path}/kind`, message: `unknown kind ${JSON.stringify(v.kind)}; expected one of ${kinds.join(', ')}` }];
+    return [{ ...error, type: OWN_MESSAGE, path: `${error.path}/kind`, message: `unknown kind ${JSON.stringify(v.kind)}; expected one of ${kinds.join(', ')}` }];
   }
   return [...Value.Errors(member, v)].map((e) => ({ ...e, path: error.path + e.path }));
 }
 
+/** Marks an error whose message this file wrote itself. */
+const OWN_MESSAGE = -1 as ValueErrorType;
+
 function toProblem(e: ValueError, source: YamlSource, basePath: readonly (string | number)[]): Problem {
   const path = [...basePath, ...e.path.split('/').slice(1).map(unescapePointer)];
-  const where = source.locate(path);
+  const where = source.locate(path, { key: e.type === ValueErrorType.ObjectAdditionalProperties });
   const name = path.length ? path.join('.') : '(top level)';
   return { file: source.file, line: where.line, col: where.col, message: `${name}: ${describe(e)}` };
 }
@@ -67,6 +70,8 @@ function describe(e: ValueError): string {
       if (consts.length) return `${JSON.stringify(e.value)} is not one of ${consts.map((c) => JSON.stringify(c)).join(', ')}`;
       return `${JSON.stringify(e.value)} is not allowed here`;
     }
+    case OWN_MESSAGE:
+      return e.message;
     default:
       return e.message.charAt(0).toLowerCase() + e.message.slice(1);
   }
@@ -83,12 +88,12 @@ function unescapePointer(s: string): string {
   return s.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function dedupe(problems: Problem[]): Problem[] {
+/** A missing value also fails its type check; the first error per path says it best. */
+function firstPerPath(errors: ValueError[]): ValueError[] {
   const seen = new Set<string>();
-  return problems.filter((p) => {
-    const k = `${p.line}:${p.col}:${p.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return errors.filter((e) => !seen.has(e.path) && seen.add(e.path));
+}
+
+export function sortProblems<P extends Problem>(problems: P[]): P[] {
+  return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }

@@ -19,8 +19,8 @@ export function formatProblem(p: Problem): string {
 export interface YamlSource {
   readonly file: string;
   readonly data: unknown;
-  /** Where the value at a JSON-pointer-like path (`/broker/limits/maxConnections`) starts. */
-  locate(path: readonly (string | number)[]): { line: number; col: number };
+  /** Where the value at a path (`['broker', 'limits', 'maxConnections']`) starts; with `key`, where its key starts. */
+  locate(path: readonly (string | number)[], options?: { key?: boolean }): { line: number; col: number };
 }
 
 /** Limits a malicious or broken file (alias bombs, huge nesting) cannot pass. */
@@ -52,7 +52,7 @@ export function parseYamlText(file: string, text: string): { source?: YamlSource
     // yaml throws on alias amplification ("excessive alias count"); report, don't crash
     return { problems: [{ file, line: 1, col: 1, message: firstLine((e as Error).message) }] };
   }
-  const locate = (path: readonly (string | number)[]) => locateIn(doc, lineCounter, path);
+  const locate = (path: readonly (string | number)[], options?: { key?: boolean }) => locateIn(doc, lineCounter, path, options?.key ?? false);
   return { source: { file, data: data ?? {}, locate }, problems };
 }
 
@@ -60,10 +60,10 @@ function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
 
-function locateIn(doc: Document, lc: LineCounter, path: readonly (string | number)[]): { line: number; col: number } {
+function locateIn(doc: Document, lc: LineCounter, path: readonly (string | number)[], atKey: boolean): { line: number; col: number } {
   let node: Node | null | undefined = doc.contents as Node | null;
   let best = node?.range?.[0] ?? 0;
-  for (const seg of path) {
+  for (const [i, seg] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
@@ -71,6 +71,7 @@ function locateIn(doc: Document, lc: LineCounter, path: readonly (string | numbe
       // point at the key for a missing/unknown value, at the value otherwise
       const keyStart = (pair.key as Node | null)?.range?.[0];
       if (keyStart !== undefined) best = keyStart;
+      if (atKey && i === path.length - 1) break;
       node = pair.value as Node | null;
       if (node?.range) best = node.range[0];
     } else if (isSeq(node)) {

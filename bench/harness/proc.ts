@@ -1,0 +1,52 @@
+/** What Linux says about a process: resident memory and CPU time, from /proc. */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** VmRSS and VmHWM (peak RSS) in bytes; undefined once the process is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** User plus system CPU time in milliseconds (10 ms resolution). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name may hold spaces; fields count from after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Samples VmRSS every `everyMs` until stopped; returns the largest sample. */
+export function sampleRss(pid: number, everyMs: number): { stop(): number } {
+  let peak = memoryOf(pid)?.rss ?? 0;
+  const timer = setInterval(() => {
+    const m = memoryOf(pid);
+    if (m && m.rss > peak) peak = m.rss;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const m = memoryOf(pid);
+      if (m && m.rss > peak) peak = m.rss;
+      return peak;
+    },
+  };
+}
+
+export function machine(): { nproc: number; cpu: string; node: string; kernel: string } {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  // availableParallelism honours the affinity mask, as `nproc` does
+  return { nproc: availableParallelism(), cpu, node: process.version, kernel };
+}

@@ -1,0 +1,96 @@
+/**
+ * threshold: `when` with optional hysteresis (`clear`) and debounce on both
+ * edges (`for`, `clearFor`). The state machine itself is in hold.ts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { ReadingRecord } from '../../gateway/core/records.js';
+import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
+import { READING_VARIABLES, test, type CompiledExpression } from '../expr.js';
+import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.js';
+import { holdNextWake, holdUpdate, holdWake, judgesClear, newHold, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
+import { evidenceOf, readingVars, type ReadingEvidence } from './shared.js';
+import { isoTime } from '../template.js';
+
+export const ThresholdRule = Type.Object(
+  {
+    kind: Type.Literal('threshold'),
+    ...COMMON_RULE_PROPS,
+    metric: MetricSelector,
+    when: Expression('Raise when this holds, e.g. `value > 80`.'),
+    clear: Type.Optional(Expression('Clear only when this holds (hysteresis), e.g. `value < 75`. Default: `when` no longer holds.')),
+    for: Type.Optional(Duration('`when` must hold this long before the alert is raised.')),
+    clearFor: Type.Optional(Duration('The clear condition must hold this long before the alert clears.')),
+  },
+  { additionalProperties: false, description: 'Raise while a condition on each reading holds.' },
+);
+export type ThresholdRule = Static<typeof ThresholdRule>;
+
+interface ThresholdState {
+  readonly hold: HoldState;
+  lastTs: number;
+  /** The reading that started the current pending/firing or clearing phase. */
+  start: ReadingRecord | null;
+  last: ReadingRecord | null;
+}
+
+interface ThresholdSpec extends HoldSpec {
+  readonly when: CompiledExpression;
+  readonly clear: CompiledExpression | undefined;
+}
+
+export const thresholdKind: RuleKindDefinition<ThresholdRule> = {
+  schema: ThresholdRule,
+  compile(def, c) {
+    const when = c.condition(['when'], def.when, READING_VARIABLES);
+    const clear = def.clear === undefined ? undefined : c.condition(['clear'], def.clear, READING_VARIABLES);
+    if (!when || (def.clear !== undefined && !clear)) return undefined;
+    const spec: ThresholdSpec = {
+      when,
+      clear,
+      forMs: def.for === undefined ? 0 : c.duration(def.for),
+      clearForMs: def.clearFor === undefined ? 0 : c.duration(def.clearFor),
+    };
+    return {
+      knownPlaceholder: (p) => p.length === 1 && p[0] === 'since',
+      defaultMessage: '{rule}: {metric} is {value} on {key}',
+      create: () => thresholdOperator(spec),
+    };
+  },
+};
+
+export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdState> {
+  const judge = (s: ThresholdState, r: ReadingRecord, out: OperatorOutput): boolean | undefined => {
+    if (!judgesClear(s.hold)) return test(spec.when, r, out);
+    if (spec.clear) return test(spec.clear, r, out);
+    const w = test(spec.when, r, out);
+    return w === undefined ? undefined : !w;
+  };
+  const fire = (s: ThresholdState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
+    const r = s.last!;
+    const evidence: ReadingEvidence[] = s.start && s.start !== r ? [evidenceOf(s.start), evidenceOf(r)] : [evidenceOf(r)];
+    const vars = { ...readingVars(r), since: isoTime(s.start?.ts ?? t.at) };
+    if (t.kind === 'raise') out.raise(t.at, r.value, evidence, vars);
+    else out.clear(t.at, r.value, evidence, vars);
+  };
+  return {
+    init: () => ({ hold: newHold(), lastTs: -Infinity, start: null, last: null }),
+    onReading(s, r, time, out) {
+      if (time < s.lastTs) return out.late(); // a stale reading must not undo a newer decision
+      const holds = judge(s, r, out);
+      if (holds === undefined) return;
+      s.lastTs = time;
+      s.last = r;
+      const before = s.hold.phase;
+      const t = holdUpdate(s.hold, spec, time, holds);
+      const after = s.hold.phase;
+      // remember the reading that opened the phase: the evidence starts there
+      if ((before === IDLE && after !== IDLE) || (before === FIRING && after !== FIRING)) s.start = r;
+      if (t) fire(s, t, out);
+    },
+    onWake(s, now, out) {
+      const t = holdWake(s.hold, spec, now);
+      if (t) fire(s, t, out);
+    },
+    nextWake: (s) => holdNextWake(s.hold, spec),
+  };
+}

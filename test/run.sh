@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: the whole test suite on a fresh machine. Installs what the tests
+# need (npm packages, Debian's mosquitto and its clients), builds, runs every
+# suite against real peers on loopback, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source test/lib/ensure-debian-packages.sh
+ensure_debian_packages mosquitto:/usr/sbin/mosquitto mosquitto-clients:/usr/bin/mosquitto_pub
+source deploy/dev/ensure-build.sh
+
+status=0
+# aedes-persistence's own abstract suite (node:test) against weir's broker persistence
+node --test --test-reporter=spec test/persistence/ || status=1
+# everything else (vitest): unit, integration over real sockets, CLI
+npx vitest run "$@" || status=1
+exit "$status"
