@@ -11,7 +11,7 @@ import { Metrics } from './metrics/metrics.js';
 import { RecordIds } from './core/record-ids.js';
 import { parseDuration } from './core/units.js';
 import { IngestPipeline, type ReadingConsumer } from './ingest/pipeline.js';
-import { readingRepublisher, deadLetterPublisher, type Publish } from './ingest/republish.js';
+import { readingRepublisher, deadLetterPublisher, templateFilter, type Publish } from './ingest/republish.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/broker.js';
 import { createAccessControl } from './broker/access/create-access-control.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -26,6 +26,8 @@ export interface Gateway {
   readonly broker: EmbeddedBroker | undefined;
   readonly http: HttpServer | undefined;
   readonly metrics: Metrics;
+  /** Re-reads what can change at run time (users file; rules later). SIGHUP calls it. */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
   const metrics = new Metrics();
   const ids = RecordIds.open(gatewayId, dataDir);
   const stops: (() => Promise<void>)[] = [];
+  const reloaders: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => log.error({ err: e }, 'A part failed to stop cleanly.'));
   };
@@ -64,11 +67,21 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
       const tap = new BrokerTapSource();
       await tap.start(pipeline.ingest, pipeline.problem);
       const brokerLog = log.child({ component: 'broker' });
+      const access = await createAccessControl(config.broker.auth, {
+        baseDir,
+        // clients may not forge what the gateway itself publishes
+        reservedPublish: [republish.topic, deadLetter.topic, 'weir/alerts/#'].map(templateFilter),
+        onReload: (r) =>
+          r.ok
+            ? brokerLog.info({ users: r.users }, 'Reloaded the MQTT users file.')
+            : brokerLog.warn({ problems: r.problems, keptUsers: r.keptUsers }, 'The MQTT users file is invalid; keeping the users loaded before.'),
+      });
+      reloaders.push(() => access.reload());
       broker = await startEmbeddedBroker({
         config: config.broker,
         dataDir,
         baseDir,
-        access: await createAccessControl(config.broker.auth, { baseDir }),
+        access,
         metrics,
         log: brokerLog,
         onClientPublish: (packet, client) =>
@@ -125,6 +138,9 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
       broker,
       http,
       metrics,
+      reload: async () => {
+        for (const reload of reloaders) await reload();
+      },
       stop: () => withTimeout(stopAll(), shutdownMs),
     };
   } catch (error) {

@@ -77,7 +77,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #maxKeys: number;
   readonly #ttl: number;
   readonly #sweeper: WakeTarget;
-  #current!: KeyEntry;
+  #current: KeyEntry | undefined;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
 
@@ -100,13 +100,13 @@ export class RuleRuntime implements OperatorOutput {
 
   // ── OperatorOutput, bound to the key being worked on ──
   get key(): string {
-    return this.#current.key;
+    return this.#current!.key;
   }
   get device(): string | undefined {
-    return this.#current.device;
+    return this.#current!.device;
   }
   raise(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void {
-    const e = this.#current;
+    const e = this.#current!;
     e.alert ??= newAlertState();
     const d = decideRaise(e.alert, ts, this.rule);
     if (d === 'emit') this.#emitAlert(e, 'raise', ts, value, evidence, vars);
@@ -114,14 +114,14 @@ export class RuleRuntime implements OperatorOutput {
     else this.#s.suppressed++;
   }
   clear(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void {
-    const e = this.#current;
+    const e = this.#current!;
     if (!e.alert) return;
     const d = decideClear(e.alert, ts, this.rule);
     if (d === 'emit') this.#emitAlert(e, 'clear', ts, value, evidence, vars);
     else if (d === 'flapping') this.#s.suppressed++;
   }
   derive(metric: string, value: number, ts: number, unit: string | undefined): void {
-    const e = this.#current;
+    const e = this.#current!;
     const record: ReadingRecord = {
       v: 1,
       kind: 'reading',
@@ -140,7 +140,7 @@ export class RuleRuntime implements OperatorOutput {
   }
   error(e: unknown): void {
     this.#s.errors++;
-    this.#host.reportError(this.rule.id, this.#current.key, e);
+    this.#host.reportError(this.rule.id, this.#current?.key, e);
   }
   late(): void {
     this.#s.late++;

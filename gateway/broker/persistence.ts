@@ -8,6 +8,7 @@ import { ClassicLevel } from 'classic-level';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
 import { decodeQueued, inflightKey, queueKey, queueRange } from './persistence-keys.js';
 import { DropTombstones } from './persistence-tombstones.js';
+import { KeyedGate } from './persistence-gate.js';
 
 type QueuedPacket = AsyncLevelPersistence.QueuedPacket;
 type ClientRef = AsyncLevelPersistence.ClientRef;
@@ -28,11 +29,11 @@ const COUNTER_CEILING_KEY = 'weir-meta:counter-ceiling';
 const CEILING_STEP = 100_000;
 const noop = (): void => {};
 
-interface QueueState {
-  /** Entries on disk for this client; undefined until first needed, then rebuilt from the store. */
-  count: number | undefined;
-  pending: number;
-  tail: Promise<void>;
+interface QueueCount {
+  /** Entries on disk for this client. */
+  stored: number;
+  /** Enqueues under way on the shared path, each holding a slot under the cap. */
+  reserved: number;
 }
 
 /** Use openBrokerPersistence; the constructor expects an already opened database. */
@@ -43,7 +44,11 @@ export class BrokerPersistence extends AsyncLevelPersistence {
   #db: ClassicLevel<string, Buffer>;
   #max: number;
   #onQueueDrop: ((clientId: string) => void) | undefined;
-  #queues = new Map<string, QueueState>();
+  // Rebuilt from the store on a client's first enqueue after open. Kept at 0 too: a recount is a
+  // range scan over LevelDB's delete markers. Clean clients never enqueue and get no entry.
+  #counts = new Map<string, QueueCount>();
+  // Drop-oldest and count loading run alone per client; everything else stays concurrent.
+  #gate = new KeyedGate();
   #tombstones = new DropTombstones(256);
   #ceiling: number;
   #raising: Promise<void> | undefined;
@@ -72,32 +77,25 @@ export class BrokerPersistence extends AsyncLevelPersistence {
     await Promise.all([...clientIds].map((clientId) => this.outgoingEnqueue({ clientId }, packet)));
   }
 
-  override outgoingEnqueue(sub: SubRef, packet: QueuedPacket): Promise<void> {
+  override async outgoingEnqueue(sub: SubRef, packet: QueuedPacket): Promise<void> {
     const clientId = sub.clientId;
-    return this.#serial(clientId, async (queue) => {
-      queue.count ??= await this.#countQueued(clientId);
-      await this.#coverCounter(packet.brokerCounter ?? 0);
-      if (await this.#db.has(queueKey(clientId, packet))) {
-        await super.outgoingEnqueue(sub, packet);
-        return;
+    await this.#coverCounter(packet.brokerCounter ?? 0);
+    const enqueued = await this.#gate.shared(clientId, async () => {
+      const count = this.#counts.get(clientId);
+      if (count === undefined || count.stored + count.reserved >= this.#max) return false;
+      count.reserved++;
+      try {
+        await this.#store(sub, packet, count);
+      } finally {
+        count.reserved--;
       }
-      // Drop-oldest: a gateway queue holds telemetry, where the latest reading supersedes the
-      // earlier ones; refusing new messages instead would freeze the client on stale state.
-      while (queue.count >= this.#max) {
-        if (!(await this.#dropOldest(clientId))) {
-          queue.count = await this.#countQueued(clientId);
-          break;
-        }
-        queue.count--;
-        this.#onQueueDrop?.(clientId);
-      }
-      await super.outgoingEnqueue(sub, packet);
-      queue.count++;
+      return true;
     });
+    if (!enqueued) await this.#gate.exclusive(clientId, () => this.#enqueueAtCap(sub, packet));
   }
 
   override outgoingUpdate(client: ClientRef, packet: QueuedPacket): Promise<void> {
-    return this.#serial(client.id, async () => {
+    return this.#gate.shared(client.id, async () => {
       try {
         await super.outgoingUpdate(client, packet);
       } catch (err) {
@@ -110,10 +108,11 @@ export class BrokerPersistence extends AsyncLevelPersistence {
     client: ClientRef,
     packet: { messageId?: number | null | undefined },
   ): Promise<QueuedPacket | undefined> {
-    return this.#serial(client.id, async (queue) => {
+    return this.#gate.shared(client.id, async () => {
       const cleared = await super.outgoingClearMessageId(client, packet);
+      const count = this.#counts.get(client.id);
       if (cleared !== undefined) {
-        if (queue.count !== undefined) queue.count = Math.max(0, queue.count - 1);
+        if (count !== undefined) count.stored = Math.max(0, count.stored - 1);
       } else if (typeof packet?.messageId === 'number') {
         this.#tombstones.forget(client.id, `m:${packet.messageId}`);
       }
@@ -123,7 +122,7 @@ export class BrokerPersistence extends AsyncLevelPersistence {
 
   /** Waits for queue bookkeeping in flight, then closes the database; the directory can be reopened. */
   async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((queue) => queue.tail));
+    await this.#gate.settled();
     await this.#db.close();
   }
 
@@ -131,23 +130,32 @@ export class BrokerPersistence extends AsyncLevelPersistence {
     return this.close();
   }
 
-  // Enqueue, update and clear of one client run one at a time: counting and dropping read the
-  // queue and then write it, and aedes fires these for one client concurrently.
-  #serial<T>(clientId: string, op: (queue: QueueState) => Promise<T>): Promise<T> {
-    let queue = this.#queues.get(clientId);
-    if (queue === undefined) {
-      queue = { count: undefined, pending: 0, tail: Promise.resolve() };
-      this.#queues.set(clientId, queue);
+  async #store(sub: SubRef, packet: QueuedPacket, count: QueueCount): Promise<void> {
+    // Re-enqueueing a packet overwrites its key, so only a new key adds to the count.
+    const isNew = !(await this.#db.has(queueKey(sub.clientId, packet)));
+    await super.outgoingEnqueue(sub, packet);
+    if (isNew) count.stored++;
+  }
+
+  async #enqueueAtCap(sub: SubRef, packet: QueuedPacket): Promise<void> {
+    const clientId = sub.clientId;
+    let count = this.#counts.get(clientId);
+    if (count === undefined) {
+      count = { stored: await this.#countQueued(clientId), reserved: 0 };
+      this.#counts.set(clientId, count);
     }
-    const state = queue;
-    state.pending++;
-    const run = state.tail.then(() => op(state));
-    // Clean clients never enqueue but do clear (every PUBACK): forget them once idle. A loaded
-    // count stays, even at 0, since recounting means a range scan over LevelDB's delete markers.
-    state.tail = run.then(noop, noop).then(() => {
-      if (--state.pending === 0 && state.count === undefined) this.#queues.delete(clientId);
-    });
-    return run;
+    // Drop-oldest: a gateway queue holds telemetry, where the latest reading supersedes the
+    // earlier ones; refusing new messages instead would freeze the client on stale state.
+    const isNew = !(await this.#db.has(queueKey(clientId, packet)));
+    while (isNew && count.stored >= this.#max) {
+      if (!(await this.#dropOldest(clientId))) {
+        count.stored = await this.#countQueued(clientId);
+        break;
+      }
+      count.stored--;
+      this.#onQueueDrop?.(clientId);
+    }
+    await this.#store(sub, packet, count);
   }
 
   async #coverCounter(counter: number): Promise<void> {

@@ -42,6 +42,10 @@ export async function runStart(options: StartOverrides & { config?: string }): P
         },
       );
     };
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading.');
+      gateway.reload().catch((error: unknown) => log.error({ err: error }, 'Reload failed; the running configuration stays.'));
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -14,6 +14,14 @@ export function topicTemplate(template: string): (vars: Readonly<Record<string, 
   return (vars) => parts.map((p) => (p.startsWith('{') && p.endsWith('}') ? (vars[p.slice(1, -1)] ?? p) : p)).join('');
 }
 
+/** The MQTT filter covering every topic a template can produce: `weir/readings/{device}` -> `weir/readings/+`. */
+export function templateFilter(template: string): string {
+  return template
+    .split('/')
+    .map((level) => (level.includes('{') ? '+' : level))
+    .join('/');
+}
+
 export function readingRepublisher(
   publish: Publish,
   config: { topic: string; qos: 0 | 1; retain: boolean },
