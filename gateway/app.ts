@@ -93,6 +93,7 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
     }
 
     const externals: ExternalBrokerSource[] = [];
+    const externalUp = new Map<string, boolean>(config.ingest.external.map((e) => [e.name, false]));
     for (const ext of config.ingest.external) {
       const source = new ExternalBrokerSource(
         {
@@ -106,7 +107,10 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
           ...(ext.password !== undefined ? { password: ext.password } : {}),
           ...(ext.ca !== undefined ? { ca: resolve(baseDir, ext.ca) } : {}),
         },
-        (up) => metrics.externalConnected.set({ broker: ext.name }, up ? 1 : 0),
+        (up) => {
+          metrics.externalConnected.set({ broker: ext.name }, up ? 1 : 0);
+          externalUp.set(ext.name, up);
+        },
       );
       await source.start(pipeline.ingest, pipeline.problem);
       externals.push(source);
@@ -118,7 +122,10 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
     let http: HttpServer | undefined;
     if (config.http.enabled) {
       http = await startHttpServer(config.http.host, config.http.port, metrics, {
-        ready: () => ({ ready: true, reasons: [] }),
+        ready: () => {
+          const reasons = [...externalUp].filter(([, up]) => !up).map(([name]) => `external broker ${name} is not connected`);
+          return { ready: reasons.length === 0, reasons };
+        },
         status: () => ({
           gateway: { id: gatewayId, version: WEIR_VERSION, boot: ids.boot, startedAt: new Date(startedAt).toISOString(), uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
           broker: broker ? { listeners: broker.listeners, clients: broker.aedes.connectedClients } : null,

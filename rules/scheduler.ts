@@ -69,6 +69,8 @@ export class WakeScheduler {
           continue;
         }
         t.wake(now);
+        // a target still due after its wake-up made no progress; retry next tick rather than spin
+        if (t.want !== undefined && t.want <= now) t.want = now + 1;
         this.update(t);
       }
     } finally {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openBrokerPersistence, type BrokerPersistence } from '../gateway/broker/persistence.js';
+import { KeyedGate } from '../gateway/broker/persistence-gate.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -36,6 +37,28 @@ function publishPacket(topic: string, payload: string, brokerId = 'broker-1') {
   return { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false, brokerId, brokerCounter: ++counter };
 }
 
+describe('keyed gate', () => {
+  it('runs shared operations together and an exclusive one alone, before later shared ones', async () => {
+    const gate = new KeyedGate();
+    const log: string[] = [];
+    const step = (name: string, ms: number) => async () => {
+      log.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`${name}-`);
+    };
+    await Promise.all([
+      gate.shared('k', step('a', 20)),
+      gate.shared('k', step('b', 5)),
+      gate.exclusive('k', step('x', 5)),
+      gate.shared('k', step('c', 1)),
+      gate.shared('other', step('o', 1)),
+    ]);
+    expect(log.slice(0, 3)).toEqual(['a+', 'b+', 'o+']);
+    expect(log.indexOf('x+')).toBeGreaterThan(log.indexOf('a-'));
+    expect(log.indexOf('x-') + 1).toBe(log.indexOf('c+'));
+  });
+});
+
 describe('broker persistence store', () => {
   it('drops the oldest queued message past the cap and reports each drop', async () => {
     const drops: string[] = [];
@@ -48,6 +71,27 @@ describe('broker persistence store', () => {
     const queued = await collect(store.outgoingStream({ id: 'sink' }));
     expect(queued.map((p) => String(p['payload']))).toEqual(['m3', 'm4', 'm5']);
     expect(await collect(store.outgoingStream({ id: 'other' }))).toHaveLength(1);
+  });
+
+  it('keeps an exact count when enqueues and acks for one client race', async () => {
+    const drops: string[] = [];
+    const store = await open(await tempDir(), 5, drops);
+    await store.setup({ id: 'broker-1', counter: 0 });
+    const packets = Array.from({ length: 20 }, (_, n) => publishPacket('t', `m${n}`));
+    await store.outgoingEnqueue({ clientId: 'sink' }, packets[0]!);
+    await store.outgoingUpdate({ id: 'sink' }, { ...packets[0]!, messageId: 1 });
+    await Promise.all([
+      ...packets.slice(1).map((p) => store.outgoingEnqueue({ clientId: 'sink' }, p)),
+      store.outgoingClearMessageId({ id: 'sink' }, { messageId: 1 }),
+    ]);
+    const queued = await collect(store.outgoingStream({ id: 'sink' }));
+    expect(queued).toHaveLength(5);
+    expect(drops.length).toBe(20 - 5 - 1);
+
+    // exactly at the cap now, so one more enqueue is one more drop
+    await store.outgoingEnqueue({ clientId: 'sink' }, publishPacket('t', 'last'));
+    expect(drops.length).toBe(20 - 5);
+    expect(await collect(store.outgoingStream({ id: 'sink' }))).toHaveLength(5);
   });
 
   it('counts overlapping subscriptions of one client as one queued message', async () => {

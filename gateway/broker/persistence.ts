@@ -38,7 +38,11 @@ interface QueueCount {
 
 /** Use openBrokerPersistence; the constructor expects an already opened database. */
 export class BrokerPersistence extends AsyncLevelPersistence {
-  /** Pass as aedes' `id`: queue keys sort by broker id first, and these ids sort by boot. */
+  /**
+   * Pass as aedes' `id`. Queue keys sort by broker id, then counter; these ids sort by boot, so a
+   * queue replays oldest first across restarts. A fixed id keeps that order too (see setup), but
+   * aedes then treats the crashed run's stored wills as its own and never publishes them.
+   */
   readonly brokerId: string;
   readonly dir: string;
   #db: ClassicLevel<string, Buffer>;
