@@ -59,7 +59,7 @@ if (a.help) {
       `  --brokers LIST       any of ${BROKER_KINDS.join(',')} (all)`,
       '  --qos LIST           0,1',
       '  --latency-rate N --latency-seconds N   paced latency runs (5000, 5); --skip-latency',
-      '  --cpu-prof           run weir under node --cpu-prof and summarise the profile',
+      '  --cpu-prof           run the Node brokers under node --cpu-prof and summarise the profiles',
       '  --out DIR            where results go (bench/results)',
       '  --check              exit 1 when a target is missed',
       '',
@@ -126,8 +126,9 @@ async function bench(): Promise<BenchResult> {
   for (const kind of settings.brokers) {
     const dir = join(scratch, kind);
     mkdirSync(dir);
-    if (kind === 'weir' && profileDir) mkdirSync(profileDir, { recursive: true });
-    running.set(kind, await startBroker(kind, { root, dir, cpuProfDir: kind === 'weir' ? profileDir : undefined }));
+    const cpuProfDir = profileDir && kind !== 'mosquitto' ? join(profileDir, kind) : undefined;
+    if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+    running.set(kind, await startBroker(kind, { root, dir, cpuProfDir }));
     log(`started ${kind} (pid ${running.get(kind)!.pid}, port ${running.get(kind)!.port})`);
   }
   await sleep(SETTLE_MS);
@@ -235,14 +236,15 @@ async function bench(): Promise<BenchResult> {
 
   await stopAll();
   running.clear();
-  let profile: BenchResult['profile'];
-  if (profileDir) {
-    const file = readdirSync(profileDir)
+  const profiles: NonNullable<BenchResult['profiles']> = {};
+  for (const kind of profileDir ? kinds.filter((k) => k !== 'mosquitto') : []) {
+    const dir = join(profileDir!, kind);
+    const file = readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
-      .map((f) => join(profileDir, f))
+      .map((f) => join(dir, f))
       .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0];
-    if (file) profile = { file: relative(root, file), summary: summariseProfile(file, /\/dist\/(gateway|devices)\//) };
-    else log('weir wrote no CPU profile');
+    if (file) profiles[kind] = { file: relative(root, file), summary: summariseProfile(file, /\/dist\/(gateway|devices)\//) };
+    else log(`${kind} wrote no CPU profile`);
   }
 
   return {
@@ -256,7 +258,7 @@ async function bench(): Promise<BenchResult> {
     latency,
     memory,
     targets,
-    profile,
+    ...(profileDir ? { profiles } : {}),
   };
 }
 

@@ -29,6 +29,7 @@ export interface RunningBroker {
 export interface StartOptions {
   readonly root: string; // the repository
   readonly dir: string; // a scratch directory for this broker
+  /** Node brokers only: run under `node --cpu-prof`, writing the profile here on exit. */
   readonly cpuProfDir?: string | undefined;
 }
 
@@ -64,8 +65,7 @@ async function startWeir(o: StartOptions): Promise<RunningBroker> {
       '',
     ].join('\n'),
   );
-  const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
-  const child = track(spawn(process.execPath, [...flags, join(o.root, 'bin/weir.js'), 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...profFlags(o), join(o.root, 'bin/weir.js'), 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let port: number | undefined;
   let httpPort: number | undefined;
   await waitForLine(child, 'weir', (line) => {
@@ -81,7 +81,7 @@ async function startWeir(o: StartOptions): Promise<RunningBroker> {
 async function startAedes(kind: 'aedes' | 'aedes-level', o: StartOptions): Promise<RunningBroker> {
   const script = join(o.root, 'dist/bench/aedes-server.js');
   const args = kind === 'aedes-level' ? ['--persistence', 'level', '--dir', join(o.dir, 'store')] : [];
-  const child = track(spawn(process.execPath, [script, ...args], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...profFlags(o), script, ...args], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let port: number | undefined;
   await waitForLine(child, kind, (line) => {
     port = parseJson(line)?.port as number | undefined;
@@ -104,6 +104,10 @@ async function startMosquitto(o: StartOptions): Promise<RunningBroker> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return running('mosquitto', child, port, undefined, 'weir/+/telemetry', false);
+}
+
+function profFlags(o: StartOptions): string[] {
+  return o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
 }
 
 function running(kind: BrokerKind, child: ChildProcess, port: number, httpPort: number | undefined, filter: string, republishes: boolean): RunningBroker {

@@ -1,8 +1,8 @@
 /**
  * An external MQTT broker (a Mosquitto already on the Pi) as a source: weir
  * subscribes as a client and ingests what matches its profiles. With QoS 1/2 the
- * PUBACK to that broker is held until ingestion has the data (MQTT.js
- * customHandleAcks), so a weir crash makes the broker redeliver.
+ * PUBACK/PUBCOMP to that broker is held until ingestion has the data (MQTT.js
+ * handleMessage), so a weir crash makes the broker redeliver.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
@@ -44,16 +44,19 @@ export class ExternalBrokerSource implements Source {
       ...(s.username !== undefined ? { username: s.username } : {}),
       ...(s.password !== undefined ? { password: s.password } : {}),
       ...(s.ca ? { ca: readFileSync(s.ca) } : {}),
-      customHandleAcks: (topic, payload, _packet, done) => {
-        const pending = ingest({ source: this.name, address: topic, payload, receivedAt: Date.now() });
-        // 0 = success; 0x80 would tell an MQTT 5 broker we failed, 3.1.1 just withholds the ack
-        if (!pending) return done(0);
-        pending.then(() => done(0), () => undefined);
-      },
     };
     const client = connect(s.url, options);
     this.#client = client;
-    client.on('message', () => {}); // messages are taken in customHandleAcks
+    // Not customHandleAcks: MQTT.js honours it only with MQTT 5 and never for QoS 0, so 3.1.1
+    // messages were acked and dropped. handleMessage sees every PUBLISH of any version and QoS,
+    // and MQTT.js sends the PUBACK (QoS 1) or PUBCOMP (QoS 2) only after its callback.
+    client.handleMessage = (packet, callback) => {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const pending = ingest({ source: this.name, address: packet.topic, payload, receivedAt: Date.now() });
+      if (!pending) return callback();
+      // a failed ingest withholds the ack (as before), so the broker redelivers after a reconnect
+      pending.then(() => callback(), () => undefined);
+    };
     return new Promise((resolve) => {
       let settled = false;
       const settle = () => {

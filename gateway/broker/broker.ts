@@ -45,14 +45,15 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
           log.warn({ clientId }, 'Dropped the oldest queued message of an offline client: its queue is full.');
         },
       }).catch((e: unknown) => {
-        throw new WeirError('PERSISTENCE_FAILED', `cannot open broker persistence: ${(e as Error).message}`, { cause: e });
+        throw new WeirError('PERSISTENCE_FAILED', (e as Error).message, { cause: e });
       })
     : undefined;
 
   let aedes: WeirAedes | undefined;
   aedes = new WeirAedes({
     ...(persistence ? { persistence } : {}),
-    id: 'weir',
+    // a fresh id per boot (kept in the store) so stored wills of a crashed run get published
+    id: persistence?.brokerId ?? 'weir',
     connectTimeout: parseDuration(config.limits.connectTimeout),
     maxInflightInbound: config.limits.maxInflight,
     maxClientsIdLength: config.limits.maxClientIdLength,

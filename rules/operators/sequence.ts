@@ -219,7 +219,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
         clear(s, time, r.value, [{ step: 'clear', ...record }], out);
       }
       let completed = false;
-      for (const p of [...s.partials]) {
+      for (const p of s.partials.length > 0 ? [...s.partials] : s.partials) {
         if (!s.partials.includes(p)) break; // a completion reset the list
         bind(ctx, p.steps);
         const guards = p.done ? spec.trailing : spec.steps[p.next]!.guards;

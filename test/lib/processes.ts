@@ -92,7 +92,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'weir-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', ''].join('\n'));
+  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', ...(process.env.WEIR_TEST_MOSQUITTO_LOG === 'all' ? ['log_type all'] : []), ''].join('\n'));
   let log = '';
   let child!: ChildProcess;
   const launch = async () => {
