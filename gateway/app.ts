@@ -18,7 +18,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { ProfileRouter } from '../devices/profiles/router.js';
 import { BUILTIN_PROFILES } from '../devices/profiles/builtin.js';
 import { BrokerTapSource } from '../devices/mqtt/broker-tap-source.js';
-import { ExternalBrokerSource } from '../devices/mqtt/external-broker-source.js';
+import type { ExternalBrokerSource } from '../devices/mqtt/external-broker-source.js';
 import { WEIR_VERSION } from './version.js';
 
 export interface Gateway {
@@ -94,8 +94,12 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
 
     const externals: ExternalBrokerSource[] = [];
     const externalUp = new Map<string, boolean>(config.ingest.external.map((e) => [e.name, false]));
+    // MQTT.js is loaded only when an external broker is configured (it costs ~15 MB of RSS)
+    const { ExternalBrokerSource: ExternalSource } = config.ingest.external.length
+      ? await import('../devices/mqtt/external-broker-source.js')
+      : { ExternalBrokerSource: undefined };
     for (const ext of config.ingest.external) {
-      const source = new ExternalBrokerSource(
+      const source = new ExternalSource!(
         {
           name: ext.name,
           url: ext.url,

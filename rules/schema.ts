@@ -60,7 +60,15 @@ export const RuleTestCase = Type.Object(
     start: Type.String({ default: '2024-01-01T00:00:00Z', description: 'Wall-clock time of `at: 0s` (ISO 8601).' }),
     rules: Type.Optional(Type.Array(Type.String(), { description: 'Only these rules of the file; default all.' })),
     readings: Type.Array(TestReading),
-    restartAt: Type.Optional(Duration('Restart the engine from a snapshot at this time.')),
+    restart: Type.Optional(
+      Type.Object(
+        {
+          at: Duration('Stop the engine and take a snapshot at this time.'),
+          downFor: Duration('Start a new engine from the snapshot this much later; readings meanwhile are lost.', '0s'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     until: Type.Optional(Duration('Keep the clock running to this time after the last reading.')),
     expect: Type.Array(ExpectedAlert, { description: 'Exactly these alert transitions, in this order.' }),
     expectReadings: Type.Optional(Type.Array(ExpectedReading, { description: 'When given, exactly these derived readings.' })),

@@ -48,6 +48,26 @@ describe('an external Mosquitto as the only broker', () => {
   });
 });
 
+describe('regression: external-broker messages were acked and dropped unless the connection used MQTT 5 (customHandleAcks)', () => {
+  it('ingests QoS 0, 1 and 2 publishes over an MQTT 3.1.1 connection', async () => {
+    mosq = await startMosquitto();
+    gw = await startTestGateway(['broker:', '  enabled: false', 'ingest:', '  external:', `    - { name: up, url: "${mosq.url}", qos: 2 }`].join('\n'));
+    const sub = await client(mosq.url);
+    const readings = await collector(sub, 'weir/readings/#', 1);
+    for (const qos of ['0', '1', '2']) {
+      await run('mosquitto_pub', ['-V', 'mqttv311', '-h', '127.0.0.1', '-p', String(mosq.port), '-q', qos, '-t', `sensors/q${qos}/level`, '-m', qos], { timeout: 10_000 });
+    }
+    const got = (await readings.next(3, 10_000)).map((m) => JSON.parse(m.payload.toString()) as { device: string; value: number });
+    expect(got.map((r) => [r.device, r.value]).sort()).toEqual([
+      ['q0', 0],
+      ['q1', 1],
+      ['q2', 2],
+    ]);
+    expect(await metricValue(gw.httpUrl, 'weir_messages_in_total', { source: 'mqtt:up' })).toBe(3);
+    await sub.endAsync();
+  });
+});
+
 describe('an external Mosquitto beside the embedded broker', () => {
   it('ingests from both and republishes every reading on the embedded broker only', async () => {
     mosq = await startMosquitto();

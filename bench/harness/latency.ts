@@ -5,7 +5,7 @@
  * republished reading's `value` and the other brokers deliver untouched.
  */
 import { performance } from 'node:perf_hooks';
-import { WireClient, encodePublish } from './wire-client.js';
+import type { ClientFactory } from './load-client.js';
 import { deviceTopic, probeBody } from './payloads.js';
 import { distribution, type Distribution } from './stats.js';
 import type { RunningBroker } from './brokers.js';
@@ -16,6 +16,7 @@ export interface LatencyOptions {
   readonly rate: number;
   readonly seconds: number;
   readonly devices: number;
+  readonly clients: ClientFactory;
   readonly tag: string;
 }
 
@@ -35,12 +36,12 @@ export async function runLatency(broker: RunningBroker, o: LatencyOptions): Prom
   const total = Math.round(o.rate * o.seconds);
   const samples = new Float64Array(total);
   let received = 0;
-  const sub = await WireClient.connect(broker.port, `bench-lat-sub-${o.tag}`);
+  const sub = await o.clients.connect(broker.port, `bench-lat-sub-${o.tag}`);
   await sub.subscribe(broker.filter, 0);
-  const pub = await WireClient.connect(broker.port, `bench-lat-pub-${o.tag}`);
-  sub.onPublish = (packet) => {
+  const pub = await o.clients.connect(broker.port, `bench-lat-pub-${o.tag}`);
+  sub.onPublish = (_topic, payload) => {
     const now = performance.now();
-    const body = JSON.parse(packet.payload.toString()) as { value?: unknown; temp?: unknown };
+    const body = JSON.parse(payload.toString()) as { value?: unknown; temp?: unknown };
     const sentAt = broker.republishes ? body.value : body.temp;
     if (typeof sentAt === 'number' && received < total) samples[received++] = now - sentAt;
   };
@@ -56,7 +57,7 @@ export async function runLatency(broker: RunningBroker, o: LatencyOptions): Prom
         if (due > sent) {
           pub.cork();
           while (sent < due) {
-            pub.write(encodePublish(deviceTopic(sent % o.devices), probeBody(performance.now()), o.qos, sent));
+            pub.publish(deviceTopic(sent % o.devices), probeBody(performance.now()), o.qos, sent);
             sent++;
           }
           pub.uncork();

@@ -6,15 +6,16 @@
  * pace rather than how fast socket buffers fill.
  */
 import { performance } from 'node:perf_hooks';
-import { WireClient } from './wire-client.js';
+import type { ClientFactory } from './load-client.js';
 import { cpuMsOf, sampleRss } from './proc.js';
 import type { RunningBroker } from './brokers.js';
 
 export interface ThroughputOptions {
   readonly qos: 0 | 1;
   readonly window: number;
-  /** Encoded PUBLISH packets for this QoS, sent in order. */
-  readonly packets: readonly Buffer[];
+  readonly clients: ClientFactory;
+  /** Messages made by `clients.prepare` for this QoS, sent in order. */
+  readonly prepared: readonly unknown[];
   /** A run that makes no progress for this long fails. */
   readonly stallMs: number;
   readonly tag: string;
@@ -35,10 +36,10 @@ export interface ThroughputResult {
 }
 
 export async function runThroughput(broker: RunningBroker, o: ThroughputOptions): Promise<ThroughputResult> {
-  const total = o.packets.length;
-  const sub = await WireClient.connect(broker.port, `bench-sub-${o.tag}`);
+  const total = o.prepared.length;
+  const sub = await o.clients.connect(broker.port, `bench-sub-${o.tag}`);
   await sub.subscribe(broker.filter, 0);
-  const pub = await WireClient.connect(broker.port, `bench-pub-${o.tag}`);
+  const pub = await o.clients.connect(broker.port, `bench-pub-${o.tag}`);
 
   let sent = 0;
   let acked = 0;
@@ -49,7 +50,7 @@ export async function runThroughput(broker: RunningBroker, o: ThroughputOptions)
     const limit = Math.min(total, settled + o.window);
     if (sent >= limit) return;
     pub.cork();
-    while (sent < limit) pub.write(o.packets[sent++]!);
+    while (sent < limit) pub.send(o.prepared[sent++]);
     pub.uncork();
   };
 

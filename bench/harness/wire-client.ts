@@ -5,19 +5,19 @@
  * client, not the broker, set the pace.
  */
 import net from 'node:net';
-import { parser, generate, type IPublishPacket, type Packet, type QoS } from 'mqtt-packet';
+import { parser, generate, type Packet } from 'mqtt-packet';
+import type { ClientFactory, LoadClient } from './load-client.js';
+import type { Telemetry } from './payloads.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
-export class WireClient {
+export class WireClient implements LoadClient {
   readonly #socket: net.Socket;
   readonly #parser = parser({ protocolVersion: 4 });
   #waiter: { cmd: string; resolve: (p: Packet) => void; reject: (e: Error) => void } | undefined;
   #error: Error | undefined;
-  /** Every PUBLISH the broker delivers. */
-  onPublish: (packet: IPublishPacket) => void = () => {};
-  onPuback: (messageId: number) => void = () => {};
-  /** After each socket read has been parsed: the place to top up a send window once per read. */
+  onPublish: (topic: string, payload: Buffer) => void = () => {};
+  onPuback: () => void = () => {};
   onRead: () => void = () => {};
 
   private constructor(socket: net.Socket) {
@@ -35,10 +35,10 @@ export class WireClient {
         case 'publish':
           // deliveries are QoS 0 here; acknowledge anyway if a broker upgrades one
           if (p.qos === 1 && p.messageId !== undefined) socket.write(generate({ cmd: 'puback', messageId: p.messageId }));
-          this.onPublish(p);
+          this.onPublish(p.topic, p.payload as Buffer);
           return;
         case 'puback':
-          this.onPuback(p.messageId ?? 0);
+          this.onPuback();
           return;
         default:
           if (this.#waiter?.cmd === p.cmd) {
@@ -65,15 +65,19 @@ export class WireClient {
     return client;
   }
 
-  async subscribe(filter: string, qos: QoS): Promise<void> {
+  async subscribe(filter: string, qos: 0 | 1): Promise<void> {
     const suback = await this.#request({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos }] }, 'suback');
     if (suback.cmd === 'suback' && suback.granted.some((g) => typeof g === 'number' && g >= 0x80)) {
       throw new Error(`subscription to ${filter} refused`);
     }
   }
 
-  write(bytes: Buffer): void {
-    this.#socket.write(bytes);
+  send(prepared: unknown): void {
+    this.#socket.write(prepared as Buffer);
+  }
+
+  publish(topic: string, payload: Buffer, qos: 0 | 1, seq: number): void {
+    this.#socket.write(encodePublish(topic, payload, qos, seq));
   }
 
   cork(): void {
@@ -126,3 +130,9 @@ export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1, seq: n
       : { cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId: (seq % 65535) + 1 },
   );
 }
+
+export const wireClients: ClientFactory = {
+  name: 'wire',
+  connect: (port, clientId) => WireClient.connect(port, clientId),
+  prepare: (messages: readonly Telemetry[], qos) => messages.map((m, i) => encodePublish(m.topic, m.payload, qos, i)),
+};

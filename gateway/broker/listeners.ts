@@ -9,7 +9,6 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream } from 'ws';
 import { WeirError } from '../core/errors.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { rememberRemoteAddress } from './client-identity.js';
@@ -64,6 +63,8 @@ export async function openListeners(config: Listeners, baseDir: string, hooks: L
       open.push(await listen('tls', server, config.tls.host, config.tls.port));
     }
     if (config.ws.enabled) {
+      // loaded only when enabled: ws costs ~15 MB of RSS on a board that may not need it
+      const { WebSocketServer, createWebSocketStream } = await import('ws');
       const server = http.createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
       const wss = new WebSocketServer({
         server,

@@ -20,6 +20,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
 import { READING_VARIABLES, test, type CompiledExpression, type VariableSet } from '../expr.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
+import { isoTime } from '../template.js';
 
 const Step = Type.Object(
   {
@@ -172,7 +173,8 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
     const value = lastStep ? steps[lastStep.name]!.value : undefined;
     const ev = evidence(steps);
     if (timedOut) ev.push({ timedOut: true, within: spec.withinMs });
-    const vars = { ...steps, within: `${spec.withinMs / 1000}s`, value };
+    const vars: Record<string, unknown> = { within: `${spec.withinMs / 1000}s`, value };
+    for (const [name, step] of Object.entries(steps)) vars[name] = { ...step, ts: isoTime(step.ts) };
     out.raise(at, value, ev, vars);
     s.matched = steps;
     if (spec.clear === undefined && spec.clearAfterMs === undefined) {

@@ -2,7 +2,7 @@
  * Session windows: a key's readings belong to one session while no gap
  * between them exceeds `gap`; the session [first, last + gap) closes when the
  * clock passes last + gap plus the allowed lateness, or when a reading arrives
- * beyond the gap.
+ * beyond the gap. A reading exactly `gap` after the previous one still belongs.
  */
 import type { RuleOperator, OperatorOutput } from '../types.js';
 import { accAdd, accResult, newAcc, needsValues, type Acc } from '../aggregates.js';
@@ -47,8 +47,9 @@ export function sessionWindowOperator(spec: WindowSpec, gap: number): RuleOperat
       s.last = { device: r.device, metric: r.metric, tags: r.tags };
     },
     onWake(s, now, out) {
-      if (s.current && s.current.last + gap + spec.latenessMs <= now) close(s, out);
+      if (s.current && s.current.last + gap + spec.latenessMs < now) close(s, out);
     },
-    nextWake: (s) => (s.current ? s.current.last + gap + spec.latenessMs : undefined),
+    // a reading exactly `gap` after the last still extends the session, so close one millisecond later
+    nextWake: (s) => (s.current ? s.current.last + gap + spec.latenessMs + 1 : undefined),
   };
 }

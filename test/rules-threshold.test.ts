@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { harness, reading, T0 } from './rules-helpers.js';
+
+const hysteresis = `
+rules:
+  - id: hot
+    kind: threshold
+    metric: temp
+    when: value > 80
+    clear: value < 75
+`;
+
+describe('threshold', () => {
+  it('does not raise exactly at the threshold, raises just above it', () => {
+    const h = harness(hysteresis);
+    h.send(0, 'd1', 'temp', 80);
+    expect(h.alerts()).toEqual([]);
+    h.send(1000, 'd1', 'temp', 80.01);
+    expect(h.alerts()).toEqual(['+1000 raise d1']);
+  });
+
+  it('stays raised inside the hysteresis band and clears only below it', () => {
+    const h = harness(hysteresis);
+    h.send(0, 'd1', 'temp', 81);
+    h.send(1000, 'd1', 'temp', 78); // inside the band
+    h.send(2000, 'd1', 'temp', 75); // at the clear threshold: `< 75` does not hold
+    expect(h.alerts()).toEqual(['+0 raise d1']);
+    h.send(3000, 'd1', 'temp', 74.9);
+    expect(h.alerts()).toEqual(['+0 raise d1', '+3000 clear d1']);
+    h.send(4000, 'd1', 'temp', 79); // inside the band while clear: nothing
+    expect(h.alerts()).toHaveLength(2);
+  });
+
+  it('without `clear`, clears as soon as `when` stops holding', () => {
+    const h = harness(`
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80 }
+`);
+    h.send(0, 'd1', 'temp', 81);
+    h.send(1000, 'd1', 'temp', 80);
+    expect(h.alerts()).toEqual(['+0 raise d1', '+1000 clear d1']);
+  });
+
+  describe('for (debounce)', () => {
+    const rules = `
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80, for: 10s }
+`;
+    it('raises from the timer exactly `for` after the first reading over', () => {
+      const h = harness(rules);
+      h.send(0, 'd1', 'temp', 81);
+      h.advance(9999);
+      expect(h.alerts()).toEqual([]);
+      h.advance(10_000);
+      expect(h.alerts()).toEqual(['+10000 raise d1']);
+    });
+
+    it('starts over when interrupted', () => {
+      const h = harness(rules);
+      h.send(0, 'd1', 'temp', 81);
+      h.send(5000, 'd1', 'temp', 79); // interrupted
+      h.send(6000, 'd1', 'temp', 82);
+      h.advance(15_999);
+      expect(h.alerts()).toEqual([]);
+      h.advance(16_000);
+      expect(h.alerts()).toEqual(['+16000 raise d1']);
+    });
+
+    it('a reading past the deadline raises at the deadline even when no timer ran (processing lag)', () => {
+      const h = harness(rules);
+      // the clock stays at T0 while event time moves on 12 s
+      h.engine.process(reading('d1', 'temp', 81, T0));
+      h.engine.process(reading('d1', 'temp', 83, T0 + 12_000));
+      expect(h.alerts()).toEqual(['+10000 raise d1']);
+    });
+
+    it('clearFor holds the clear the same way', () => {
+      const h = harness(`
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80, clear: value < 75, clearFor: 5s }
+`);
+      h.send(0, 'd1', 'temp', 81);
+      h.send(1000, 'd1', 'temp', 70);
+      h.send(3000, 'd1', 'temp', 77); // clear interrupted
+      h.send(4000, 'd1', 'temp', 70);
+      h.advance(8999);
+      expect(h.alerts()).toEqual(['+0 raise d1']);
+      h.advance(9000);
+      expect(h.alerts()).toEqual(['+0 raise d1', '+9000 clear d1']);
+    });
+  });
+
+  it('ignores out-of-order readings: a stale low reading does not clear a newer high one', () => {
+    const h = harness(hysteresis);
+    h.send(10_000, 'd1', 'temp', 85);
+    h.send(11_000, 'd1', 'temp', 60, { eventAt: 5000 });
+    expect(h.alerts()).toEqual(['+10000 raise d1']);
+    expect(h.engine.stats().rules[0]!.late).toBe(1);
+  });
+
+  it('keeps one state per device', () => {
+    const h = harness(hysteresis);
+    h.send(0, 'd1', 'temp', 81);
+    h.send(0, 'd2', 'temp', 70);
+    h.send(1000, 'd2', 'temp', 90);
+    expect(h.alerts()).toEqual(['+0 raise d1', '+1000 raise d2']);
+    expect(h.engine.stats().rules[0]!.stateKeys).toBe(2);
+  });
+
+  it('skips a reading whose condition cannot be evaluated, counting an error, without interrupting `for`', () => {
+    const h = harness(`
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80, for: 10s }
+`);
+    h.send(0, 'd1', 'temp', 81);
+    h.send(5000, 'd1', 'temp', 'sensor fault');
+    h.advance(10_000);
+    expect(h.alerts()).toEqual(['+10000 raise d1']);
+    const s = h.engine.stats().rules[0]!;
+    expect(s.errors).toBe(1);
+    expect(h.errors[0]!.rule).toBe('hot');
+    expect(String(h.errors[0]!.error)).toMatch(/overload/);
+  });
+
+  it('sees tags, device, metric and ts, and `in` lists', () => {
+    const h = harness(`
+rules:
+  - id: t
+    kind: threshold
+    metric: [temp, temperature]
+    when: 'tags.zone in ["a", "b"] && device.startsWith("gh") && abs(value - 20) > 5 && ts > 0.0'
+`);
+    h.send(0, 'gh1', 'temp', 26, { tags: { zone: 'a' } });
+    h.send(0, 'gh2', 'temperature', 14, { tags: { zone: 'b' } });
+    h.send(0, 'gh3', 'temp', 26, { tags: { zone: 'c' } });
+    h.send(0, 'xx', 'temp', 26, { tags: { zone: 'a' } });
+    expect(h.alerts()).toEqual(['+0 raise gh1', '+0 raise gh2']);
+  });
+
+  it('carries evidence: the reading that started the phase and the one that decided it', () => {
+    const h = harness(`
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80, for: 2s }
+`);
+    h.send(0, 'd1', 'temp', 81);
+    h.send(1000, 'd1', 'temp', 82);
+    h.send(2000, 'd1', 'temp', 83);
+    const [raise] = h.alertRecords();
+    expect(raise!.evidence).toEqual([
+      { ts: h.clock.now() - 2000, device: 'd1', metric: 'temp', value: 81 },
+      { ts: h.clock.now() - 1000, device: 'd1', metric: 'temp', value: 82 },
+    ]);
+  });
+});
