@@ -4,7 +4,7 @@
  * shared connection cap, and the packet-size guard before aedes sees a byte.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -59,6 +59,7 @@ export async function openListeners(config: Listeners, baseDir: string, hooks: L
       open.push(await listen('tcp', server, config.tcp.host, config.tcp.port));
     }
     if (config.tls.enabled) {
+      const tls = await import('node:tls'); // only when enabled: OpenSSL's TLS state costs memory
       const server = tls.createServer(tlsOptions(config.tls, baseDir), (socket) => admit(socket, socket, 'tls'));
       open.push(await listen('tls', server, config.tls.host, config.tls.port));
     }
@@ -87,7 +88,7 @@ export async function openListeners(config: Listeners, baseDir: string, hooks: L
   return open;
 }
 
-function tlsOptions(config: Listeners['tls'], baseDir: string): tls.TlsOptions {
+function tlsOptions(config: Listeners['tls'], baseDir: string): TlsOptions {
   const read = (file: string | undefined) => {
     if (!file) return undefined;
     try {

@@ -1,0 +1,53 @@
+/**
+ * How one sink's delivery loop batches, backs off and paces. Every sink config
+ * carries this section as `delivery:`; durations and sizes are readable strings.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from '../core/units.js';
+
+const Duration = (def: string, description: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description });
+const Size = (def: string, description: string) => Type.String({ pattern: SIZE_PATTERN, default: def, description });
+
+export const DeliveryConfig = Type.Object(
+  {
+    batchSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'Most records in one delivery.' }),
+    maxBatchBytes: Size('1MiB', 'Most bytes (records as JSON) in one delivery; a single larger record still goes alone.'),
+    linger: Duration('10ms', 'After idling, wait this long for more records before sending a short batch.'),
+    backoffMin: Duration('100ms', 'First retry delay bound; each retry doubles it (full jitter).'),
+    backoffMax: Duration('30s', 'Cap on the retry delay bound. A longer Retry-After from the upstream still wins.'),
+    drainRate: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description: 'Most records per second sent to this sink, so draining a backlog does not starve ingestion. 0 = no cap.',
+    }),
+    circuitOpenAfter: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive failed attempts that open the circuit.' }),
+    deadLetterMaxSize: Size('64MiB', 'Cap on dataDir/dead-letter/<sink>.ndjson; rejected records past it are counted, not written.'),
+  },
+  { additionalProperties: false, default: {}, description: 'Batching, retries and pacing of this sink.' },
+);
+export type DeliveryConfig = Static<typeof DeliveryConfig>;
+
+/** DeliveryConfig with numbers: milliseconds, bytes, records per second. */
+export interface DeliverySettings {
+  readonly batchSize: number;
+  readonly maxBatchBytes: number;
+  readonly lingerMs: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  readonly drainRate: number;
+  readonly circuitOpenAfter: number;
+  readonly deadLetterMaxBytes: number;
+}
+
+export function deliverySettings(config: Partial<DeliveryConfig> = {}): DeliverySettings {
+  return {
+    batchSize: config.batchSize ?? 500,
+    maxBatchBytes: parseSize(config.maxBatchBytes ?? '1MiB'),
+    lingerMs: parseDuration(config.linger ?? '10ms'),
+    backoffMinMs: Math.max(1, parseDuration(config.backoffMin ?? '100ms')),
+    backoffMaxMs: parseDuration(config.backoffMax ?? '30s'),
+    drainRate: config.drainRate ?? 10_000,
+    circuitOpenAfter: config.circuitOpenAfter ?? 3,
+    deadLetterMaxBytes: parseSize(config.deadLetterMaxSize ?? '64MiB'),
+  };
+}
