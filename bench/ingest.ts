@@ -12,9 +12,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BROKER_KINDS, startBroker, type BrokerKind, type RunningBroker } from './harness/brokers.js';
+import { BROKER_KINDS, DEFAULT_BROKERS, startBroker, type BrokerKind, type RunningBroker } from './harness/brokers.js';
 import { seededTelemetry } from './harness/payloads.js';
-import { encodePublish } from './harness/wire-client.js';
+import { wireClients } from './harness/wire-client.js';
+import { mqttJsClients } from './harness/mqttjs-client.js';
 import { runThroughput, type ThroughputResult } from './harness/throughput.js';
 import { runLatency } from './harness/latency.js';
 import { machine, memoryOf } from './harness/proc.js';
@@ -34,7 +35,8 @@ const { values: a } = parseArgs({
     window: { type: 'string', default: '500' },
     seed: { type: 'string', default: '42' },
     devices: { type: 'string', default: '50' },
-    brokers: { type: 'string', default: BROKER_KINDS.join(',') },
+    brokers: { type: 'string', default: DEFAULT_BROKERS.join(',') },
+    client: { type: 'string', default: 'wire' },
     qos: { type: 'string', default: '0,1' },
     'latency-rate': { type: 'string', default: '5000' },
     'latency-seconds': { type: 'string', default: '5' },
@@ -56,7 +58,8 @@ if (a.help) {
       '  --warmup N           messages per warm-up run, one per broker and QoS (20000)',
       '  --window N           messages in flight (unreceived, and at QoS 1 unacknowledged) (500)',
       '  --seed N --devices N the seeded telemetry: same seed, same messages (42, 50)',
-      `  --brokers LIST       any of ${BROKER_KINDS.join(',')} (all)`,
+      `  --brokers LIST       any of ${BROKER_KINDS.join(',')} (${DEFAULT_BROKERS.join(',')})`,
+      '  --client wire|mqttjs the load client: a raw-socket client (default) or MQTT.js',
       '  --qos LIST           0,1',
       '  --latency-rate N --latency-seconds N   paced latency runs (5000, 5); --skip-latency',
       '  --cpu-prof           run the Node brokers under node --cpu-prof and summarise the profiles',
@@ -81,6 +84,8 @@ const qosList = a.qos.split(',').map((q) => {
   if (q !== '0' && q !== '1') throw new Error(`--qos takes 0 and/or 1, got ${q}`);
   return Number(q) as Qos;
 });
+if (a.client !== 'wire' && a.client !== 'mqttjs') throw new Error(`--client takes wire or mqttjs, got ${a.client}`);
+const clients = a.client === 'wire' ? wireClients : mqttJsClients;
 const settings: Settings = {
   messages: positive('messages', a.messages),
   runs: positive('runs', a.runs),
@@ -94,6 +99,7 @@ const settings: Settings = {
   qos: qosList,
   latency: !a['skip-latency'],
   cpuProf: a['cpu-prof'],
+  client: clients.name,
 };
 const stallMs = positive('stall-ms', a['stall-ms']);
 
@@ -132,22 +138,22 @@ async function bench(): Promise<BenchResult> {
     log(`started ${kind} (pid ${running.get(kind)!.pid}, port ${running.get(kind)!.port})`);
   }
   await sleep(SETTLE_MS);
-  const idle = new Map<BrokerKind, number>();
-  for (const [kind, b] of running) idle.set(kind, memoryOf(b.pid)?.rss ?? Number.NaN);
-  const weirIdleMetrics = await scrapeRss(running.get('weir'));
+  const idle = new Map<BrokerKind, { rss: number; anon: number }>();
+  for (const [kind, b] of running) idle.set(kind, memoryOf(b.pid) ?? { rss: Number.NaN, anon: Number.NaN });
+  const idleMetrics = new Map<BrokerKind, number | undefined>();
+  for (const [kind, b] of running) idleMetrics.set(kind, await scrapeRss(b));
 
   // The same seed gives the same messages; warm-up uses other ones so nothing is cached by content.
   const telemetry = seededTelemetry(settings.seed, settings.messages, settings.devices);
   const warmTelemetry = seededTelemetry(settings.seed + 1, settings.warmup, settings.devices);
-  const encode = (t: typeof telemetry, q: Qos) => t.map((m, i) => encodePublish(m.topic, m.payload, q, i));
-  const packets = new Map(settings.qos.map((q) => [q, encode(telemetry, q)]));
-  const warmPackets = new Map(settings.qos.map((q) => [q, encode(warmTelemetry, q)]));
+  const prepared = new Map(settings.qos.map((q) => [q, clients.prepare(telemetry, q)]));
+  const warmPrepared = new Map(settings.qos.map((q) => [q, clients.prepare(warmTelemetry, q)]));
 
   let tag = 0;
   if (settings.warmup > 0) {
     for (const [kind, b] of running) {
       for (const q of settings.qos) {
-        await runThroughput(b, { qos: q, window: settings.window, packets: warmPackets.get(q)!, stallMs, tag: `${++tag}` });
+        await runThroughput(b, { qos: q, window: settings.window, clients, prepared: warmPrepared.get(q)!, stallMs, tag: `${++tag}` });
       }
       log(`warmed up ${kind}`);
     }
@@ -160,7 +166,7 @@ async function bench(): Promise<BenchResult> {
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[(i + round) % kinds.length]!;
       for (const q of settings.qos) {
-        const r = await runThroughput(running.get(kind)!, { qos: q, window: settings.window, packets: packets.get(q)!, stallMs, tag: `${++tag}` });
+        const r = await runThroughput(running.get(kind)!, { qos: q, window: settings.window, clients, prepared: prepared.get(q)!, stallMs, tag: `${++tag}` });
         const key = `${kind}:${q}`;
         runs.set(key, [...(runs.get(key) ?? []), r]);
         log(`round ${round + 1}: ${kind} QoS ${q}: ${Math.round(r.rate)} msg/s (broker ${r.brokerCores.toFixed(2)} cores, client ${r.clientCores.toFixed(2)})`);
@@ -192,7 +198,7 @@ async function bench(): Promise<BenchResult> {
     for (const [kind, b] of running) {
       await sleep(500);
       for (const q of settings.qos) {
-        const l = await runLatency(b, { qos: q, rate: settings.latencyRate, seconds: settings.latencySeconds, devices: settings.devices, tag: `${++tag}` });
+        const l = await runLatency(b, { qos: q, rate: settings.latencyRate, seconds: settings.latencySeconds, devices: settings.devices, clients, tag: `${++tag}` });
         (latency[kind] ??= {})[`qos${q}`] = l;
         log(`latency ${kind} QoS ${q}: p50 ${l.latency.p50.toFixed(3)} ms, p99 ${l.latency.p99.toFixed(3)} ms, ${l.received}/${l.sent} received`);
       }
@@ -205,8 +211,9 @@ async function bench(): Promise<BenchResult> {
     const now = memoryOf(b.pid);
     const cells = throughput[kind] ?? {};
     const figures: MemoryFigures = {
-      idleRss: idle.get(kind)!,
-      idleMetricsRss: kind === 'weir' ? weirIdleMetrics : undefined,
+      idleRss: idle.get(kind)!.rss,
+      idleAnon: idle.get(kind)!.anon,
+      idleMetricsRss: idleMetrics.get(kind),
       loadedPeakRss: Math.max(...Object.values(cells).map((c) => c.peakRss)),
       hwm: now?.hwm ?? Number.NaN,
       afterLoadRss: now?.rss ?? Number.NaN,
@@ -263,8 +270,8 @@ async function bench(): Promise<BenchResult> {
 }
 
 /** weir_process_resident_memory_bytes (prom-client's process_resident_memory_bytes, prefixed) from /metrics. */
-async function scrapeRss(weir: RunningBroker | undefined): Promise<number | undefined> {
-  if (!weir?.httpPort) return undefined;
+async function scrapeRss(weir: RunningBroker): Promise<number | undefined> {
+  if (!weir.httpPort) return undefined;
   const text = await (await fetch(`http://127.0.0.1:${weir.httpPort}/metrics`)).text();
   const m = /^(?:weir_)?process_resident_memory_bytes\s+(\d+)/m.exec(text);
   return m ? Number(m[1]) : undefined;

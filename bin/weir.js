@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-// The V8 flag caps the young generation at 2 MiB per semi-space (default 16):
+// The V8 flag caps the young generation at 1 MiB per semi-space (default 16):
 // about 12 MB less idle RSS on a 1 GB board, at a small cost in scavenge count.
 // Launchers that call `node bin/weir.js` directly pass the same flag.
 // The installed entry point: runs the compiled CLI (npm run build writes dist/).

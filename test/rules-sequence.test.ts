@@ -7,7 +7,7 @@ rules:
     kind: sequence
     steps:
       - { name: open, metric: door, when: value == "open" }
-      - { name: warm, metric: temp, when: value > 8.0 && value > open.value }
+      - { name: warm, metric: temp, when: value > 8.0 && ts > open.ts }
     within: 10m
 ${extra}
 `;
@@ -139,5 +139,26 @@ rules:
     const snap = h.engine.snapshot();
     const state = snap.rules['warm-after-open']!.keys[0]!.state as { partials: unknown[] };
     expect(state.partials).toHaveLength(2);
+  });
+});
+
+describe('sequence: steps comparing values', () => {
+  it('b.value > a.value', () => {
+    const h = harness(`
+rules:
+  - id: rising
+    kind: sequence
+    metric: pressure
+    steps:
+      - { name: a, when: value > 2.0 }
+      - { name: b, when: value > a.value + 0.5 }
+    within: 1m
+`);
+    h.send(0, 'p', 'pressure', 2.5);
+    h.send(1000, 'p', 'pressure', 2.9);
+    expect(h.alerts()).toEqual([]);
+    h.send(2000, 'p', 'pressure', 3.1);
+    expect(h.alerts()).toEqual(['+2000 raise p', '+2000 clear p']);
+    expect(h.engine.stats().rules[0]!.errors).toBe(0);
   });
 });

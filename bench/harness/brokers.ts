@@ -10,8 +10,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 
-export type BrokerKind = 'weir' | 'aedes' | 'aedes-level' | 'mosquitto';
-export const BROKER_KINDS: readonly BrokerKind[] = ['weir', 'aedes', 'aedes-level', 'mosquitto'];
+export type BrokerKind = 'weir' | 'weir-no-republish' | 'aedes' | 'aedes-level' | 'mosquitto';
+export const BROKER_KINDS: readonly BrokerKind[] = ['weir', 'weir-no-republish', 'aedes', 'aedes-level', 'mosquitto'];
+/** weir-no-republish is a diagnostic: it splits weir's cost into decoding and republishing. */
+export const DEFAULT_BROKERS: readonly BrokerKind[] = ['weir', 'aedes', 'aedes-level', 'mosquitto'];
 
 export interface RunningBroker {
   readonly kind: BrokerKind;
@@ -43,7 +45,8 @@ process.once('exit', () => {
 export function startBroker(kind: BrokerKind, o: StartOptions): Promise<RunningBroker> {
   switch (kind) {
     case 'weir':
-      return startWeir(o);
+    case 'weir-no-republish':
+      return startWeir(kind, o);
     case 'aedes':
     case 'aedes-level':
       return startAedes(kind, o);
@@ -52,8 +55,9 @@ export function startBroker(kind: BrokerKind, o: StartOptions): Promise<RunningB
   }
 }
 
-async function startWeir(o: StartOptions): Promise<RunningBroker> {
+async function startWeir(kind: 'weir' | 'weir-no-republish', o: StartOptions): Promise<RunningBroker> {
   // The embedded defaults, except: loopback only, ports chosen by the kernel, a scratch data dir.
+  const republish = kind === 'weir';
   const config = join(o.dir, 'weir.yaml');
   writeFileSync(
     config,
@@ -62,20 +66,22 @@ async function startWeir(o: StartOptions): Promise<RunningBroker> {
       'log: { level: info, pretty: false }',
       'broker: { listeners: { tcp: { host: 127.0.0.1, port: 0 } } }',
       'http: { host: 127.0.0.1, port: 0 }',
+      ...(republish ? [] : ['ingest: { republish: { enabled: false } }']),
       '',
     ].join('\n'),
   );
   const child = track(spawn(process.execPath, [...profFlags(o), join(o.root, 'bin/weir.js'), 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let port: number | undefined;
   let httpPort: number | undefined;
-  await waitForLine(child, 'weir', (line) => {
+  await waitForLine(child, kind, (line) => {
     const entry = parseJson(line);
     if (entry?.msg === 'MQTT listener open.' && entry.listener === 'tcp') port = Number(entry.port);
     if (entry?.msg === 'HTTP endpoints open.') httpPort = Number(entry.port);
     return entry?.msg === 'weir is running.';
   });
-  if (!port) throw new Error('weir started without reporting its MQTT port');
-  return running('weir', child, port, httpPort, 'weir/readings/#', true);
+  if (!port) throw new Error(`${kind} started without reporting its MQTT port`);
+  // Without republishing, the subscriber counts the raw telemetry the broker delivers after ingestion.
+  return republish ? running(kind, child, port, httpPort, 'weir/readings/#', true) : running(kind, child, port, httpPort, 'weir/+/telemetry', false);
 }
 
 async function startAedes(kind: 'aedes' | 'aedes-level', o: StartOptions): Promise<RunningBroker> {

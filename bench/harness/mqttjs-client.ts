@@ -43,7 +43,7 @@ class MqttJsClient implements LoadClient {
 
   send(prepared: unknown): void {
     const m = prepared as Telemetry & { qos: 0 | 1 };
-    this.publish(m.topic, m.payload, m.qos, 0);
+    this.publish(m.topic, m.payload, m.qos);
   }
 
   publish(topic: string, payload: Buffer, qos: 0 | 1): void {

@@ -4,8 +4,11 @@ import { availableParallelism } from 'node:os';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** VmRSS and VmHWM (peak RSS) in bytes; undefined once the process is gone. */
-export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+/**
+ * VmRSS, VmHWM (peak RSS) and the anonymous part of RSS (heap, stacks; the rest is
+ * mostly the node or mosquitto binary and libraries, shared with other processes), in bytes.
+ */
+export function memoryOf(pid: number): { rss: number; hwm: number; anon: number } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -13,7 +16,7 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | undefined 
     return undefined;
   }
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon') };
 }
 
 /** User plus system CPU time in milliseconds (10 ms resolution). */

@@ -19,6 +19,7 @@ export interface Settings {
   readonly qos: readonly Qos[];
   readonly latency: boolean;
   readonly cpuProf: boolean;
+  readonly client: 'wire' | 'mqttjs';
 }
 
 export interface ThroughputCell {
@@ -30,6 +31,8 @@ export interface ThroughputCell {
 export interface MemoryFigures {
   /** VmRSS a few seconds after start, before any load. */
   readonly idleRss: number;
+  /** RssAnon at the same moment: RSS less the file-backed pages of the binary and libraries. */
+  readonly idleAnon: number;
   /** weir only: weir_process_resident_memory_bytes from /metrics at the same moment. */
   readonly idleMetricsRss?: number | undefined;
   /** Largest VmRSS sampled (every 100 ms) during the throughput runs. */
@@ -81,7 +84,7 @@ export function tables(r: BenchResult): { title: string; table: Table }[] {
       ...qs.map((q) => `${fixed(cells[`qos${q}`]?.median.brokerCores)} / ${fixed(cells[`qos${q}`]?.median.clientCores)}`),
     ]);
   }
-  out.push({ title: `Throughput: ${int(s.messages)} messages of 100 bytes per run, window ${s.window}, median of ${s.runs} runs`, table: tp });
+  out.push({ title: `Throughput: ${int(s.messages)} messages of 100 bytes per run, window ${s.window}, ${s.client} client, median of ${s.runs} runs`, table: tp });
 
   const others = s.brokers.filter((b) => b !== 'weir');
   if (s.brokers.includes('weir') && others.length) {
@@ -112,11 +115,11 @@ export function tables(r: BenchResult): { title: string; table: Table }[] {
     out.push({ title: `Latency: publish to ${s.brokers.includes('weir') ? 'republished reading (weir) or delivery (others)' : 'delivery'}, paced at ${int(s.latencyRate)} msg/s for ${s.latencySeconds} s`, table: lat });
   }
 
-  const mem: Table = { head: ['broker', 'idle RSS MiB', 'idle RSS (/metrics) MiB', 'loaded peak RSS MiB', 'VmHWM MiB', 'after load RSS MiB'], rows: [] };
+  const mem: Table = { head: ['broker', 'idle RSS MiB', 'idle RssAnon MiB', 'idle RSS (/metrics) MiB', 'loaded peak RSS MiB', 'VmHWM MiB', 'after load RSS MiB'], rows: [] };
   for (const b of s.brokers) {
     const m = r.memory[b];
     if (!m) continue;
-    mem.rows.push([b, mib(m.idleRss), b === 'weir' ? mib(m.idleMetricsRss) : '–', mib(m.loadedPeakRss), mib(m.hwm), mib(m.afterLoadRss)]);
+    mem.rows.push([b, mib(m.idleRss), mib(m.idleAnon), m.idleMetricsRss !== undefined ? mib(m.idleMetricsRss) : '–', mib(m.loadedPeakRss), mib(m.hwm), mib(m.afterLoadRss)]);
   }
   out.push({ title: 'Memory (VmRSS of the broker process from /proc)', table: mem });
 
