@@ -12,13 +12,13 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BROKER_KINDS, DEFAULT_BROKERS, startBroker, type BrokerKind, type RunningBroker } from './harness/brokers.js';
+import { BROKER_KINDS, DEFAULT_BROKERS, entryNodeFlags, startBroker, type BrokerKind, type RunningBroker } from './harness/brokers.js';
 import { seededTelemetry } from './harness/payloads.js';
 import { wireClients } from './harness/wire-client.js';
 import { mqttJsClients } from './harness/mqttjs-client.js';
 import { runThroughput, type ThroughputResult } from './harness/throughput.js';
 import { runLatency } from './harness/latency.js';
-import { machine, memoryOf } from './harness/proc.js';
+import { loadAverage, machine, memoryOf } from './harness/proc.js';
 import { median } from './harness/stats.js';
 import { summariseProfile } from './harness/cpu-profile.js';
 import { renderMarkdown, renderText, type BenchResult, type MemoryFigures, type Qos, type Settings, type ThroughputCell } from './harness/report.js';
@@ -29,7 +29,7 @@ const SETTLE_MS = 3000;
 
 const { values: a } = parseArgs({
   options: {
-    messages: { type: 'string', default: '100000' },
+    messages: { type: 'string', default: '200000' },
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '20000' },
     window: { type: 'string', default: '500' },
@@ -37,6 +37,7 @@ const { values: a } = parseArgs({
     devices: { type: 'string', default: '50' },
     brokers: { type: 'string', default: DEFAULT_BROKERS.join(',') },
     client: { type: 'string', default: 'wire' },
+    'node-flags': { type: 'string' },
     qos: { type: 'string', default: '0,1' },
     'latency-rate': { type: 'string', default: '5000' },
     'latency-seconds': { type: 'string', default: '5' },
@@ -53,12 +54,13 @@ if (a.help) {
   process.stdout.write(
     [
       'npm run bench -- [options]',
-      '  --messages N         messages per throughput run (100000)',
+      '  --messages N         messages per throughput run (200000)',
       '  --runs N             measured runs per broker and QoS; the median is reported (3)',
       '  --warmup N           messages per warm-up run, one per broker and QoS (20000)',
       '  --window N           messages in flight (unreceived, and at QoS 1 unacknowledged) (500)',
       '  --seed N --devices N the seeded telemetry: same seed, same messages (42, 50)',
       `  --brokers LIST       any of ${BROKER_KINDS.join(',')} (${DEFAULT_BROKERS.join(',')})`,
+      "  --node-flags='F ...' Node flags for weir and aedes (default: those in bin/weir.js's shebang)",
       '  --client wire|mqttjs the load client: a raw-socket client (default) or MQTT.js',
       '  --qos LIST           0,1',
       '  --latency-rate N --latency-seconds N   paced latency runs (5000, 5); --skip-latency',
@@ -86,6 +88,8 @@ const qosList = a.qos.split(',').map((q) => {
 });
 if (a.client !== 'wire' && a.client !== 'mqttjs') throw new Error(`--client takes wire or mqttjs, got ${a.client}`);
 const clients = a.client === 'wire' ? wireClients : mqttJsClients;
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const nodeFlags = a['node-flags'] !== undefined ? a['node-flags'].split(/\s+/).filter(Boolean) : entryNodeFlags(root);
 const settings: Settings = {
   messages: positive('messages', a.messages),
   runs: positive('runs', a.runs),
@@ -100,10 +104,10 @@ const settings: Settings = {
   latency: !a['skip-latency'],
   cpuProf: a['cpu-prof'],
   client: clients.name,
+  nodeFlags,
 };
 const stallMs = positive('stall-ms', a['stall-ms']);
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = a.out ?? join(root, 'bench/results');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const scratch = mkdtempSync(join(tmpdir(), 'weir-bench-'));
@@ -129,12 +133,13 @@ try {
 
 async function bench(): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
+  const loadBefore = loadAverage();
   for (const kind of settings.brokers) {
     const dir = join(scratch, kind);
     mkdirSync(dir);
     const cpuProfDir = profileDir && kind !== 'mosquitto' ? join(profileDir, kind) : undefined;
     if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-    running.set(kind, await startBroker(kind, { root, dir, cpuProfDir }));
+    running.set(kind, await startBroker(kind, { root, dir, cpuProfDir, nodeFlags }));
     log(`started ${kind} (pid ${running.get(kind)!.pid}, port ${running.get(kind)!.port})`);
   }
   await sleep(SETTLE_MS);
@@ -169,7 +174,7 @@ async function bench(): Promise<BenchResult> {
         const r = await runThroughput(running.get(kind)!, { qos: q, window: settings.window, clients, prepared: prepared.get(q)!, stallMs, tag: `${++tag}` });
         const key = `${kind}:${q}`;
         runs.set(key, [...(runs.get(key) ?? []), r]);
-        log(`round ${round + 1}: ${kind} QoS ${q}: ${Math.round(r.rate)} msg/s (broker ${r.brokerCores.toFixed(2)} cores, client ${r.clientCores.toFixed(2)})`);
+        log(`round ${round + 1}: ${kind} QoS ${q}: ${Math.round(r.rate)} msg/s (cores: broker ${r.brokerCores.toFixed(2)}, client ${r.clientCores.toFixed(2)}, other ${r.otherCores.toFixed(2)})`);
       }
     }
   }
@@ -186,6 +191,7 @@ async function bench(): Promise<BenchResult> {
           brokerCpuMsPer1k: median(rs.map((r) => r.brokerCpuMsPer1k)),
           brokerCores: median(rs.map((r) => r.brokerCores)),
           clientCores: median(rs.map((r) => r.clientCores)),
+          otherCores: median(rs.map((r) => r.otherCores)),
         },
         peakRss: Math.max(...rs.map((r) => r.peakRss)),
       };
@@ -258,7 +264,7 @@ async function bench(): Promise<BenchResult> {
     benchmark: 'ingest',
     startedAt,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    machine: { ...machine(), mosquitto: mosquittoVersion() },
+    machine: { ...machine(), mosquitto: mosquittoVersion(), loadBefore, loadAfter: loadAverage() },
     settings,
     throughput,
     ratios,

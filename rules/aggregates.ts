@@ -6,47 +6,62 @@
 
 export const AGGREGATE_PATTERN = '^(avg|min|max|sum|count|stddev|first|last|delta|median|p([1-9]|[1-9][0-9]))$';
 
+/**
+ * The running numbers live in one array of doubles, which V8 stores unboxed
+ * and contiguous: one cache line per window instead of ten boxed fields (and
+ * still plain JSON for snapshots).
+ */
 export interface Acc {
-  n: number;
-  sum: number;
-  mean: number;
-  m2: number;
-  min: number;
-  max: number;
-  first: number;
-  firstTs: number;
-  last: number;
-  lastTs: number;
+  readonly m: number[];
   /** Raw values, only when a percentile is asked for. */
   values: number[] | null;
 }
 
+const N = 0;
+const SUM = 1;
+const MEAN = 2;
+const M2 = 3;
+const MIN = 4;
+const MAX = 5;
+const FIRST = 6;
+const FIRST_TS = 7;
+const LAST = 8;
+const LAST_TS = 9;
+
 export function newAcc(keepValues: boolean): Acc {
-  return { n: 0, sum: 0, mean: 0, m2: 0, min: 0, max: 0, first: 0, firstTs: 0, last: 0, lastTs: 0, values: keepValues ? [] : null };
+  // the 0.5 makes the literal an array of doubles from the start; it is reset below
+  const m = [0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  m[0] = 0;
+  return { m, values: keepValues ? [] : null };
 }
+
+export const accCount = (a: Acc): number => a.m[N]!;
+export const accFirstTs = (a: Acc): number => a.m[FIRST_TS]!;
 
 /** Adds a value; returns false when the raw-value buffer is full (the value still counts for everything else). */
 export function accAdd(a: Acc, v: number, ts: number, maxValues: number): boolean {
-  if (a.n === 0) {
-    a.min = a.max = a.first = a.last = v;
-    a.firstTs = a.lastTs = ts;
+  const m = a.m;
+  const n = m[N]!;
+  if (n === 0) {
+    m[MIN] = m[MAX] = m[FIRST] = m[LAST] = v;
+    m[FIRST_TS] = m[LAST_TS] = ts;
   } else {
-    if (v < a.min) a.min = v;
-    if (v > a.max) a.max = v;
-    if (ts < a.firstTs) {
-      a.first = v;
-      a.firstTs = ts;
+    if (v < m[MIN]!) m[MIN] = v;
+    if (v > m[MAX]!) m[MAX] = v;
+    if (ts < m[FIRST_TS]!) {
+      m[FIRST] = v;
+      m[FIRST_TS] = ts;
     }
-    if (ts >= a.lastTs) {
-      a.last = v;
-      a.lastTs = ts;
+    if (ts >= m[LAST_TS]!) {
+      m[LAST] = v;
+      m[LAST_TS] = ts;
     }
   }
-  a.n++;
-  a.sum += v;
-  const d = v - a.mean;
-  a.mean += d / a.n;
-  a.m2 += d * (v - a.mean);
+  m[N] = n + 1;
+  m[SUM] = m[SUM]! + v;
+  const d = v - m[MEAN]!;
+  m[MEAN] = m[MEAN]! + d / (n + 1);
+  m[M2] = m[M2]! + d * (v - m[MEAN]!);
   if (a.values) {
     if (a.values.length >= maxValues) return false;
     a.values.push(v);
@@ -63,37 +78,39 @@ export function accOf(ts: readonly number[], vs: readonly number[], keepValues: 
 
 /** The named aggregates of a non-empty accumulator. */
 export function accResult(a: Acc, names: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = { count: a.n };
+  const m = a.m;
+  const n = m[N]!;
+  const out: Record<string, number> = { count: n };
   let sorted: number[] | undefined;
   for (const name of names) {
     switch (name) {
       case 'avg':
-        out[name] = a.mean;
+        out[name] = m[MEAN]!;
         break;
       case 'min':
-        out[name] = a.min;
+        out[name] = m[MIN]!;
         break;
       case 'max':
-        out[name] = a.max;
+        out[name] = m[MAX]!;
         break;
       case 'sum':
-        out[name] = a.sum;
+        out[name] = m[SUM]!;
         break;
       case 'count':
-        out[name] = a.n;
+        out[name] = n;
         break;
       case 'stddev':
         // sample standard deviation (n - 1), 0 for a single value
-        out[name] = a.n > 1 ? Math.sqrt(a.m2 / (a.n - 1)) : 0;
+        out[name] = n > 1 ? Math.sqrt(m[M2]! / (n - 1)) : 0;
         break;
       case 'first':
-        out[name] = a.first;
+        out[name] = m[FIRST]!;
         break;
       case 'last':
-        out[name] = a.last;
+        out[name] = m[LAST]!;
         break;
       case 'delta':
-        out[name] = a.last - a.first;
+        out[name] = m[LAST]! - m[FIRST]!;
         break;
       default: {
         sorted ??= (a.values ?? []).slice().sort((x, y) => x - y);

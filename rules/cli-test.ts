@@ -170,15 +170,13 @@ function opt(s: string | undefined): string {
   return s === undefined ? '' : ` ${s}`;
 }
 
-/** 90500 -> `1m30.5s`: the way tests write times. */
+/** Milliseconds the way rule files write durations: `90s`, `5m`, `1500ms`. */
 export function offset(ms: number): string {
-  if (ms === 0) return '0s';
   const sign = ms < 0 ? '-' : '';
-  let rest = Math.abs(ms);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = rest / 1000;
-  return `${sign}${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+  const a = Math.abs(ms);
+  if (a === 0) return '0s';
+  if (a % 3_600_000 === 0) return `${sign}${a / 3_600_000}h`;
+  if (a % 60_000 === 0) return `${sign}${a / 60_000}m`;
+  if (a % 1000 === 0) return `${sign}${a / 1000}s`;
+  return `${sign}${a}ms`;
 }

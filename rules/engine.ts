@@ -11,7 +11,7 @@ import type { Clock, PipelineRecord } from '../gateway/core/contracts.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
 import { RateLimiter } from '../gateway/core/rate-limited-log.js';
 import { WakeScheduler } from './scheduler.js';
-import { RuleRuntime, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
+import { RuleRuntime, type KeyEntry, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
 import { DEFAULT_LIMITS, type CompiledRule, type RuleLimits } from './types.js';
 
 export interface RuleEngineError {
@@ -69,6 +69,9 @@ export interface RuleEngine {
   close(): void;
 }
 
+/** Devices whose rule entries are cached; beyond this the cache starts over. */
+const MAX_DEVICE_SLOTS = 50_000;
+
 export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
   return new Engine(options);
 }
@@ -82,6 +85,9 @@ class Engine implements RuleEngine {
   #runtimes = new Map<string, RuleRuntime>();
   #byMetric = new Map<string, RuleRuntime[]>();
   #anyMetric: RuleRuntime[] = [];
+  /** device -> the entry of each device-keyed rule, by the rule's slotIndex. */
+  #slots = new Map<string, (KeyEntry | undefined)[]>();
+  #slotWidth = 0;
   #emitErrors = 0;
 
   constructor(options: RuleEngineOptions) {
@@ -120,13 +126,21 @@ class Engine implements RuleEngine {
     const now = this.#clock.now();
     this.#scheduler.runDue(now);
     const list = this.#byMetric.get(reading.metric);
-    if (list) for (const rt of list) this.#handle(rt, reading, now);
-    for (const rt of this.#anyMetric) this.#handle(rt, reading, now);
+    if (list === undefined && this.#anyMetric.length === 0) return;
+    let slot = this.#slots.get(reading.device);
+    if (slot === undefined) {
+      // a cache, so a flood of new device ids costs a refill, not memory
+      if (this.#slots.size >= MAX_DEVICE_SLOTS) this.#slots.clear();
+      slot = new Array<KeyEntry | undefined>(this.#slotWidth).fill(undefined);
+      this.#slots.set(reading.device, slot);
+    }
+    if (list) for (const rt of list) this.#handle(rt, reading, now, slot);
+    for (const rt of this.#anyMetric) this.#handle(rt, reading, now, slot);
   }
 
-  #handle(rt: RuleRuntime, reading: ReadingRecord, now: number): void {
+  #handle(rt: RuleRuntime, reading: ReadingRecord, now: number, slot: (KeyEntry | undefined)[]): void {
     try {
-      rt.handle(reading, now);
+      rt.handle(reading, now, slot);
     } catch (error) {
       // an operator bug: count it against the rule and keep going
       rt.error(error);
@@ -212,7 +226,10 @@ class Engine implements RuleEngine {
   #index(): void {
     this.#byMetric = new Map();
     this.#anyMetric = [];
+    this.#slots = new Map();
+    this.#slotWidth = 0;
     for (const rt of this.#runtimes.values()) {
+      rt.slotIndex = rt.rule.key.by === 'device' ? this.#slotWidth++ : -1;
       for (const m of new Set(rt.rule.metrics)) {
         if (m === '*') {
           this.#anyMetric.push(rt);

@@ -25,6 +25,9 @@ export const READING_VARIABLES: VariableSet = { value: 'dyn', metric: 'string', 
 // Structural caps: a rule file is configuration, not a program.
 const LIMITS = { maxAstNodes: 400, maxDepth: 32, maxListElements: 256, maxMapEntries: 64, maxCallArguments: 8 };
 
+/** Top-level operations that can yield a bool when the checker only knows `dyn` (`a.b`, `x ? y : z`). */
+const CONDITION_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', 'in', '&&', '||', '!_', 'id', '.', '[]', 'call', 'rcall', '?:']);
+
 const base = createBaseEnvironment();
 const environments = new Map<string, Environment>();
 
@@ -74,8 +77,9 @@ export function compileCondition(source: string, variables: VariableSet): Compil
   }
   const checked = parsed.check();
   if (!checked.valid) return failure(checked.error);
-  if (checked.type !== 'bool' && checked.type !== 'dyn') {
-    return { ok: false, message: `a condition must be true or false, but this is a ${checked.type}`, offset: 0 };
+  if (checked.type !== 'bool' && (checked.type !== 'dyn' || !CONDITION_OPS.has(parsed.ast.op))) {
+    const what = checked.type === 'dyn' ? `a ${parsed.ast.op} expression` : `a ${checked.type}`;
+    return { ok: false, message: `a condition must be true or false, but this is ${what}`, offset: 0 };
   }
   const fn = parsed as (context: object) => unknown;
   return { ok: true, expression: { source, run: fn } };

@@ -7,7 +7,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseYamlText, type Problem, type YamlSource } from '../gateway/core/yaml-source.js';
 import { applyDefaultsAndValidate } from '../gateway/core/validate.js';
+import { Value } from '@sinclair/typebox/value';
+import type { TObject } from '@sinclair/typebox';
 import { RuleFile, RuleDefinition, type RuleTestCase } from './schema.js';
+import { ActionSpec } from './schema-common.js';
 import { compileRule } from './compile.js';
 import type { CompiledRule } from './types.js';
 
@@ -57,7 +60,8 @@ export function loadRuleSources(sources: readonly { readonly file: string; reado
     const parsed = parseYamlText(file, text);
     problems.push(...parsed.problems);
     if (!parsed.source) continue;
-    const checked = applyDefaultsAndValidate(RuleFile, parsed.source);
+    // defaults of union members first: a rule with one mistake must not also report its defaulted keys as missing
+    const checked = applyDefaultsAndValidate(RuleFile, { ...parsed.source, data: withMemberDefaults(parsed.source.data) });
     problems.push(...checked.problems.map(withKindHint));
     if (!checked.value) continue;
     const rules: CompiledRule[] = [];
@@ -93,6 +97,30 @@ function checkTestReferences(source: YamlSource, ids: readonly string[], tests: 
       problems.push({ file: source.file, line: where.line, col: where.col, message: `tests.${i}.start: not an ISO 8601 time` });
     }
   });
+}
+
+/**
+ * TypeBox applies a union member's defaults only to a value that already
+ * validates, so each rule (and action) gets its kind's defaults here.
+ */
+function withMemberDefaults(data: unknown): unknown {
+  if (!isRecord(data) || !Array.isArray(data['rules'])) return data;
+  const rules = data['rules'].map((rule: unknown) => {
+    const r = defaultsByKind(RuleDefinition.anyOf, rule);
+    if (isRecord(r) && Array.isArray(r['actions'])) r['actions'] = r['actions'].map((a: unknown) => defaultsByKind(ActionSpec.anyOf, a));
+    return r;
+  });
+  return { ...data, rules };
+}
+
+function defaultsByKind(members: readonly TObject[], value: unknown): unknown {
+  if (!isRecord(value)) return value;
+  const member = members.find((m) => (m.properties['kind'] as { const?: unknown } | undefined)?.const === value['kind']);
+  return member ? Value.Default(member, structuredClone(value)) : value;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Which kinds accept each key, to say "within belongs to sequence and group rules" rather than only "unknown key". */

@@ -3,12 +3,12 @@
  * operator, its alert lifecycle and its counters. The engine routes readings
  * here; this file turns operator decisions into records.
  */
-import type { ReadingRecord, AlertRecord } from '../gateway/core/records.js';
+import type { ReadingRecord } from '../gateway/core/records.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { decideClear, decideRaise, newAlertState, type AlertState } from './alert-lifecycle.js';
 import type { WakeScheduler, WakeTarget } from './scheduler.js';
 import type { CompiledRule, OperatorOutput, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
-import { isoTime } from './template.js';
+import { alertRecord, derivedReading } from './out-records.js';
 
 export interface RuntimeHost {
   readonly limits: RuleLimits;
@@ -49,8 +49,12 @@ export interface KeySnapshot {
 }
 
 const SAMPLE_EVERY = 64;
+const BY_DEVICE = 0;
+const BY_DEVICE_METRIC = 1;
+const BY_TAG = 2;
+const BY_GLOBAL = 3;
 
-class KeyEntry implements WakeTarget {
+export class KeyEntry implements WakeTarget {
   want: number | undefined = undefined;
   queued: number | undefined = undefined;
   alive = true;
@@ -61,8 +65,12 @@ class KeyEntry implements WakeTarget {
     readonly device: string | undefined,
     public tags: Readonly<Record<string, string>>,
     public state: unknown,
-    public lastSeen: number,
-    public movedAt: number,
+    /**
+     * When the key was last seen, to within limits.idleTtl/16: it is written
+     * only when it moves that much (and the key moves to the back of the map),
+     * so the hot path reads it but rarely writes it.
+     */
+    public seen: number,
   ) {}
   wake(now: number): void {
     this.runtime.wakeKey(this, now);
@@ -78,6 +86,15 @@ export class RuleRuntime implements OperatorOutput {
   readonly #ttl: number;
   readonly #sweeper: WakeTarget;
   #current: KeyEntry | undefined;
+  /** The reading being handled (undefined during wake-ups): alerts and derived readings take its tags. */
+  #reading: ReadingRecord | undefined;
+  // the rule's settings as plain fields: the hot path reads these for every reading
+  readonly #tagKeys: string[];
+  readonly #tagValues: string[];
+  readonly #keyBy: number;
+  readonly #keyTag: string;
+  readonly #eventTime: boolean;
+  readonly #moveAfter: number;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
 
@@ -87,6 +104,13 @@ export class RuleRuntime implements OperatorOutput {
     this.#host = host;
     this.#maxKeys = rule.maxKeys ?? host.limits.maxKeysPerRule;
     this.#ttl = rule.idleTtlMs ?? defaultTtl;
+    this.#tagKeys = rule.matchTags.map(([k]) => k);
+    this.#tagValues = rule.matchTags.map(([, v]) => v);
+    const key = rule.key;
+    this.#keyBy = key.by === 'device' ? BY_DEVICE : key.by === 'device+metric' ? BY_DEVICE_METRIC : key.by === 'tag' ? BY_TAG : BY_GLOBAL;
+    this.#keyTag = key.by === 'tag' ? key.tag : '';
+    this.#eventTime = rule.time === 'event';
+    this.#moveAfter = this.#ttl / 16;
     this.#sweeper = {
       want: undefined,
       queued: undefined,
@@ -105,6 +129,9 @@ export class RuleRuntime implements OperatorOutput {
   get device(): string | undefined {
     return this.#current!.device;
   }
+  get raised(): boolean {
+    return this.#current!.alert?.desired === 1;
+  }
   raise(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void {
     const e = this.#current!;
     e.alert ??= newAlertState();
@@ -122,21 +149,10 @@ export class RuleRuntime implements OperatorOutput {
   }
   derive(metric: string, value: number, ts: number, unit: string | undefined): void {
     const e = this.#current!;
-    const record: ReadingRecord = {
-      v: 1,
-      kind: 'reading',
-      id: this.#host.nextId(),
-      device: e.device ?? e.key,
-      metric,
-      value,
-      ...(unit === undefined ? {} : { unit }),
-      ts: Math.round(ts),
-      receivedAt: this.#host.now(),
-      source: `rule:${this.rule.id}`,
-      tags: { ...e.tags },
-    };
+    const h = this.#host;
+    const tags = this.#tagsNow(e);
     this.#s.derived++;
-    this.#host.emit(record);
+    h.emit(derivedReading({ rule: this.rule, id: h.nextId(), device: e.device ?? e.key, tags, metric, value, unit, ts, receivedAt: h.now() }));
   }
   error(e: unknown): void {
     this.#s.errors++;
@@ -150,41 +166,51 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   // ── driven by the engine ──
-  handle(r: ReadingRecord, now: number): void {
+  /**
+   * Where this rule keeps its entry in the engine's per-device slot array
+   * (-1: not keyed by device). A slot is only a cache of `#keys`: one Map
+   * lookup per reading serves every rule keyed by device.
+   */
+  slotIndex = -1;
+
+  handle(r: ReadingRecord, now: number, slot: (KeyEntry | undefined)[]): void {
     const rule = this.rule;
     if (rule.matchDevice && !rule.matchDevice(r.device)) return;
-    for (const [k, v] of rule.matchTags) if (r.tags[k] !== v) return;
+    const tagKeys = this.#tagKeys;
+    for (let i = 0; i < tagKeys.length; i++) if (r.tags[tagKeys[i]!] !== this.#tagValues[i]) return;
     let key: string | undefined;
-    switch (rule.key.by) {
-      case 'device':
+    switch (this.#keyBy) {
+      case BY_DEVICE:
         key = r.device;
         break;
-      case 'device+metric':
+      case BY_DEVICE_METRIC:
         key = `${r.device}/${r.metric}`;
         break;
-      case 'tag':
-        key = r.tags[rule.key.tag];
+      case BY_TAG:
+        key = r.tags[this.#keyTag];
         break;
-      case 'global':
+      default:
         key = '*';
-        break;
     }
     if (key === undefined) {
       this.#s.ignored++; // the reading lacks the tag this rule is keyed by
       return;
     }
-    const time = rule.time === 'event' ? r.ts : now;
-    let e = this.#keys.get(key);
-    if (e === undefined) e = this.#create(key, r, time, now);
-    else if (now - e.movedAt > this.#ttl / 16) {
+    const time = this.#eventTime ? r.ts : now;
+    let e = this.slotIndex >= 0 ? slot[this.slotIndex] : undefined;
+    if (e === undefined || !e.alive) {
+      e = this.#keys.get(key);
+      if (e === undefined) e = this.#create(key, r, time, now);
+      if (this.slotIndex >= 0) slot[this.slotIndex] = e;
+    }
+    if (now - e.seen > this.#moveAfter) {
       // approximate LRU: move a key to the back of the map now and then, not on every reading
       this.#keys.delete(key);
       this.#keys.set(key, e);
-      e.movedAt = now;
+      e.seen = now;
     }
-    e.lastSeen = now;
-    if (rule.key.by !== 'tag' && rule.key.by !== 'global') e.tags = r.tags;
     this.#current = e;
+    this.#reading = r;
     const s = this.#s;
     if (++s.evaluations % SAMPLE_EVERY === 0) {
       const t0 = performance.now();
@@ -200,6 +226,7 @@ export class RuleRuntime implements OperatorOutput {
   wakeKey(e: KeyEntry, now: number): void {
     if (this.#disposed) return;
     this.#current = e;
+    this.#reading = undefined;
     this.#op.onWake(e.state, now, this);
     e.want = this.#op.nextWake(e.state);
   }
@@ -238,7 +265,9 @@ export class RuleRuntime implements OperatorOutput {
   restoreKeys(keys: readonly KeySnapshot[]): void {
     const now = this.#host.now();
     for (const k of keys) {
-      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, now);
+      const existing = this.#keys.get(k.key);
+      if (existing) existing.alive = false; // the saved state wins; stale wake-ups and cached slots must not find the old one
+      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now);
       if (k.alert) {
         e.alert = k.alert;
         if (k.alert.emitted === 1) this.#s.firing++;
@@ -269,7 +298,7 @@ export class RuleRuntime implements OperatorOutput {
     }
     const byDevice = this.rule.key.by === 'device' || this.rule.key.by === 'device+metric';
     const tags = byDevice ? r.tags : this.rule.key.by === 'tag' ? { [this.rule.key.tag]: key } : {};
-    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, now);
+    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now);
     this.#keys.set(key, e);
     if (this.#keys.size === 1) this.#scheduleSweep();
     return e;
@@ -291,16 +320,11 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   #sweep(now: number): void {
+    // the map is ordered by `seen`; a key may have been seen up to moveAfter later than that
     for (const e of this.#keys.values()) {
-      if (e.movedAt + this.#ttl > now) break; // the map is ordered by movedAt
-      if (e.lastSeen + this.#ttl <= now) {
-        this.#s.idle++;
-        this.#evict(e, now, `state evicted: no reading for ${Math.round(this.#ttl / 1000)}s`, true);
-      } else {
-        this.#keys.delete(e.key);
-        this.#keys.set(e.key, e);
-        e.movedAt = e.lastSeen;
-      }
+      if (e.seen + this.#ttl + this.#moveAfter > now) break;
+      this.#s.idle++;
+      this.#evict(e, now, `state evicted: no reading for ${Math.round(this.#ttl / 1000)}s`, true);
     }
   }
 
@@ -313,40 +337,18 @@ export class RuleRuntime implements OperatorOutput {
     }
   }
 
-  #emitAlert(
-    e: KeyEntry,
-    state: 'raise' | 'clear',
-    ts: number,
-    value: ReadingValue | undefined,
-    evidence: unknown[],
-    vars: TemplateVars,
-    forcedMessage?: string,
-  ): void {
-    const rule = this.rule;
-    const all: TemplateVars = { ...vars, rule: rule.id, key: e.key, severity: rule.severity, labels: rule.labels };
-    all['device'] ??= e.device;
-    all['tags'] ??= e.tags;
-    if (typeof all['ts'] === 'number') all['ts'] = isoTime(all['ts']);
-    let message: string;
-    if (forcedMessage !== undefined) message = `${rule.message.render(all)} (${forcedMessage})`;
-    else if (state === 'raise') message = rule.message.render(all);
-    else message = rule.clearMessage ? rule.clearMessage.render(all) : `resolved: ${rule.message.render(all)}`;
-    const max = this.#host.limits.maxEvidence;
-    const record: AlertRecord = {
-      v: 1,
-      kind: 'alert',
-      id: this.#host.nextId(),
-      rule: rule.id,
-      key: e.key,
-      ...(e.device === undefined ? {} : { device: e.device }),
-      state,
-      severity: rule.severity,
-      message,
-      ts: Math.round(ts),
-      ...(value === undefined ? {} : { value }),
-      evidence: evidence.length > max ? evidence.slice(evidence.length - max) : evidence,
-      tags: { ...e.tags, ...rule.labels },
-    };
+  /** A device key's tags are those of its latest reading; they are taken when something is emitted, not on every reading. */
+  #tagsNow(e: KeyEntry): Readonly<Record<string, string>> {
+    if (this.#keyBy <= BY_DEVICE_METRIC && this.#reading !== undefined && this.#current === e) e.tags = this.#reading.tags;
+    return e.tags;
+  }
+
+  #emitAlert(e: KeyEntry, state: 'raise' | 'clear', ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars, note?: string): void {
+    const h = this.#host;
+    const record = alertRecord({
+      rule: this.rule, id: h.nextId(), key: e.key, device: e.device, tags: this.#tagsNow(e),
+      state, ts, value, evidence, vars, maxEvidence: h.limits.maxEvidence, ...(note === undefined ? {} : { note }),
+    });
     if (state === 'raise') {
       this.#s.raises++;
       this.#s.firing++;
@@ -354,6 +356,6 @@ export class RuleRuntime implements OperatorOutput {
       this.#s.clears++;
       this.#s.firing--;
     }
-    this.#host.emit(record);
+    h.emit(record);
   }
 }

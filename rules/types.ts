@@ -50,6 +50,8 @@ export interface OperatorOutput {
   readonly key: string;
   /** The device of the key, when the key is a device (per device or device+metric). */
   readonly device: string | undefined;
+  /** Whether the key's alert is currently asked to be raised (lets an operator skip building a clear nobody needs). */
+  readonly raised: boolean;
   raise(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void;
   clear(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void;
   /** A derived reading (e.g. a 1-minute average) for this key. */

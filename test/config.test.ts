@@ -67,7 +67,7 @@ describe('invalid files are reported with line, column and message', () => {
     {
       name: 'unknown decoder kind',
       yaml: 'profiles:\n  - name: p\n    topic: a/{device}\n    decoder: { kind: xml }\n',
-      expected: ['weir.yaml:4:22: profiles.0.decoder.kind: unknown kind "xml"; expected one of json, value, csv, kv'],
+      expected: ['weir.yaml:4:22: profiles.0.decoder.kind: unknown kind "xml"; expected one of json, value, csv, kv, csv-header, nmea, binary'],
     },
     {
       name: 'missing required field inside a decoder',

@@ -45,4 +45,14 @@ describe('group (cross-device)', () => {
     expect(h.alerts()).toEqual([]);
     expect(h.engine.stats().rules[0]!.stateKeys).toBe(2);
   });
+
+  it('an out-of-order reading older than what made a device a member does not take it out', () => {
+    const h = harness(zone);
+    h.send(0, 'a1', 'temp', 31, z('A'));
+    h.send(1000, 'a2', 'temp', 31, z('A'));
+    h.send(2000, 'a3', 'temp', 31, z('A'));
+    h.send(3000, 'a3', 'temp', 20, { ...z('A'), eventAt: 1500 });
+    expect(h.alerts()).toEqual(['+2000 raise A']);
+    expect(h.engine.stats().rules[0]!.late).toBe(1);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 
@@ -33,6 +33,18 @@ export interface StartOptions {
   readonly dir: string; // a scratch directory for this broker
   /** Node brokers only: run under `node --cpu-prof`, writing the profile here on exit. */
   readonly cpuProfDir?: string | undefined;
+  /** V8/Node flags for the Node brokers (weir and both aedes), e.g. from `entryNodeFlags`. */
+  readonly nodeFlags: readonly string[];
+}
+
+/**
+ * The Node flags weir's entry point runs with: its shebang's (`#!/usr/bin/env -S node --flag`),
+ * which deploy/dev/start.sh repeats. Spawning `node bin/weir.js` would otherwise drop them.
+ */
+export function entryNodeFlags(root: string): string[] {
+  const first = readFileSync(join(root, 'bin/weir.js'), 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first.trim());
+  return m?.[1] ? m[1].split(/\s+/).filter((f) => f.startsWith('--')) : [];
 }
 
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -113,7 +125,7 @@ async function startMosquitto(o: StartOptions): Promise<RunningBroker> {
 }
 
 function profFlags(o: StartOptions): string[] {
-  return o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  return [...o.nodeFlags, ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [])];
 }
 
 function running(kind: BrokerKind, child: ChildProcess, port: number, httpPort: number | undefined, filter: string, republishes: boolean): RunningBroker {

@@ -29,6 +29,18 @@ export function cpuMsOf(pid: number): number {
   return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU time all processes on the machine spent busy (not idle, not waiting on I/O), ms. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The 1-minute load average. */
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ', 1)[0]);
+}
+
 /** Samples VmRSS every `everyMs` until stopped; returns the largest sample. */
 export function sampleRss(pid: number, everyMs: number): { stop(): number } {
   let peak = memoryOf(pid)?.rss ?? 0;

@@ -20,11 +20,13 @@ export interface Settings {
   readonly latency: boolean;
   readonly cpuProf: boolean;
   readonly client: 'wire' | 'mqttjs';
+  /** Node flags given to weir and the aedes processes. */
+  readonly nodeFlags: readonly string[];
 }
 
 export interface ThroughputCell {
   readonly runs: readonly ThroughputResult[];
-  readonly median: { rate: number; brokerCpuMsPer1k: number; brokerCores: number; clientCores: number };
+  readonly median: { rate: number; brokerCpuMsPer1k: number; brokerCores: number; clientCores: number; otherCores: number };
   readonly peakRss: number;
 }
 
@@ -47,7 +49,7 @@ export interface BenchResult {
   readonly benchmark: 'ingest';
   readonly startedAt: string;
   readonly command: string;
-  readonly machine: { nproc: number; cpu: string; node: string; kernel: string; mosquitto: string };
+  readonly machine: { nproc: number; cpu: string; node: string; kernel: string; mosquitto: string; loadBefore: number; loadAfter: number };
   readonly settings: Settings;
   readonly throughput: Partial<Record<BrokerKind, Partial<Record<`qos${Qos}`, ThroughputCell>>>>;
   readonly ratios: Partial<Record<`qos${Qos}`, Partial<Record<string, number>>>>;
@@ -70,7 +72,7 @@ export function tables(r: BenchResult): { title: string; table: Table }[] {
   const qs = s.qos;
 
   const tp: Table = {
-    head: ['broker', ...qs.map((q) => `QoS ${q} msg/s`), ...qs.map((q) => `QoS ${q} runs`), ...qs.map((q) => `QoS ${q} broker CPU ms/1k msg`), ...qs.map((q) => `QoS ${q} cores broker/client`)],
+    head: ['broker', ...qs.map((q) => `QoS ${q} msg/s`), ...qs.map((q) => `QoS ${q} runs`), ...qs.map((q) => `QoS ${q} broker CPU ms/1k msg`), ...qs.map((q) => `QoS ${q} cores broker/client/other`)],
     rows: [],
   };
   for (const b of s.brokers) {
@@ -81,7 +83,10 @@ export function tables(r: BenchResult): { title: string; table: Table }[] {
       ...qs.map((q) => int(cells[`qos${q}`]?.median.rate ?? Number.NaN)),
       ...qs.map((q) => (cells[`qos${q}`]?.runs ?? []).map((x) => int(x.rate)).join(' / ')),
       ...qs.map((q) => fixed(cells[`qos${q}`]?.median.brokerCpuMsPer1k, 1)),
-      ...qs.map((q) => `${fixed(cells[`qos${q}`]?.median.brokerCores)} / ${fixed(cells[`qos${q}`]?.median.clientCores)}`),
+      ...qs.map((q) => {
+        const m = cells[`qos${q}`]?.median;
+        return `${fixed(m?.brokerCores)} / ${fixed(m?.clientCores)} / ${fixed(m?.otherCores)}`;
+      }),
     ]);
   }
   out.push({ title: `Throughput: ${int(s.messages)} messages of 100 bytes per run, window ${s.window}, ${s.client} client, median of ${s.runs} runs`, table: tp });
@@ -154,8 +159,9 @@ export function tables(r: BenchResult): { title: string; table: Table }[] {
 export function renderText(r: BenchResult): string {
   const lines = [
     `weir ingest benchmark, ${r.startedAt}`,
-    `machine: ${r.machine.nproc} cores, ${r.machine.cpu}, node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.mosquitto}`,
+    `machine: ${r.machine.nproc} cores, ${r.machine.cpu}, node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.mosquitto}; load average ${r.machine.loadBefore} before, ${r.machine.loadAfter} after`,
     `command: ${r.command}`,
+    `node flags for weir and aedes: ${r.settings.nodeFlags.join(' ') || '(none)'}; load client: ${r.settings.client}; seed ${r.settings.seed}`,
     '',
   ];
   for (const { title, table } of tables(r)) {
@@ -170,7 +176,11 @@ export function renderText(r: BenchResult): string {
 }
 
 export function renderMarkdown(r: BenchResult): string {
-  const lines: string[] = [];
+  const lines: string[] = [
+    `Run ${r.startedAt} on ${r.machine.nproc} cores (${r.machine.cpu}), node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.mosquitto}; 1-min load average ${r.machine.loadBefore} before, ${r.machine.loadAfter} after.`,
+    `Command: \`${r.command}\`; node flags for weir and aedes: \`${r.settings.nodeFlags.join(' ') || '(none)'}\`; load client: ${r.settings.client}; seed ${r.settings.seed}.`,
+    '',
+  ];
   for (const { title, table } of tables(r)) {
     lines.push(`**${title}**`, '');
     lines.push(`| ${table.head.join(' | ')} |`);

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ClientFactory } from './load-client.js';
-import { cpuMsOf, sampleRss } from './proc.js';
+import { cpuMsOf, machineBusyMs, sampleRss } from './proc.js';
 import type { RunningBroker } from './brokers.js';
 
 export interface ThroughputOptions {
@@ -32,6 +32,8 @@ export interface ThroughputResult {
   readonly brokerCores: number;
   /** This (load generator) process's CPU as a share of one core over the run. */
   readonly clientCores: number;
+  /** Everything else that kept the machine's cores busy during the run (other users, the kernel): the noise. */
+  readonly otherCores: number;
   readonly peakRss: number;
 }
 
@@ -57,6 +59,7 @@ export async function runThroughput(broker: RunningBroker, o: ThroughputOptions)
   const rss = sampleRss(broker.pid, 100);
   const cpuBefore = cpuMsOf(broker.pid);
   const clientBefore = process.cpuUsage();
+  const machineBefore = machineBusyMs();
   const startedAt = performance.now();
   try {
     await new Promise<void>((resolve, reject) => {
@@ -91,13 +94,16 @@ export async function runThroughput(broker: RunningBroker, o: ThroughputOptions)
   const elapsedMs = finishedAt - startedAt;
   const brokerCpu = cpuMsOf(broker.pid) - cpuBefore;
   const client = process.cpuUsage(clientBefore);
+  const machineCores = (machineBusyMs() - machineBefore) / elapsedMs;
+  const clientCores = (client.user + client.system) / 1000 / elapsedMs;
   return {
     messages: total,
     elapsedMs,
     rate: (total / elapsedMs) * 1000,
     brokerCpuMsPer1k: (brokerCpu / total) * 1000,
     brokerCores: brokerCpu / elapsedMs,
-    clientCores: (client.user + client.system) / 1000 / elapsedMs,
+    clientCores,
+    otherCores: Math.max(0, machineCores - brokerCpu / elapsedMs - clientCores),
     peakRss: rss.stop(),
   };
 }

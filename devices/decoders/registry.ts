@@ -5,6 +5,9 @@ import { JsonDecoder } from './json.js';
 import { ValueDecoder } from './value.js';
 import { CsvDecoder } from './csv.js';
 import { KeyValueDecoder } from './key-value.js';
+import { CsvHeaderDecoder } from './csv-header.js';
+import { NmeaDecoder } from './nmea.js';
+import { BinaryLayoutDecoder } from './binary-layout.js';
 
 type Builders = { [K in DecoderOptions['kind']]: (o: Extract<DecoderOptions, { kind: K }>, profile: DeviceProfile) => Decoder };
 
@@ -13,6 +16,9 @@ const builders: Builders = {
   value: (o) => new ValueDecoder(o.metric),
   csv: (o, p) => new CsvDecoder(o.columns, o.separator ?? ',', p.timestamp?.field),
   kv: (o, p) => new KeyValueDecoder(o.pairSeparator, p.timestamp?.field),
+  'csv-header': (o, p) => new CsvHeaderDecoder(o.separator ?? ',', p.timestamp?.field),
+  nmea: (o) => new NmeaDecoder(pickDefined({ sentences: o.sentences, requireChecksum: o.requireChecksum })),
+  binary: (o) => new BinaryLayoutDecoder(o.layout, o.exactLength),
 };
 
 export function createDecoder(profile: DeviceProfile): Decoder {

@@ -1,6 +1,7 @@
 /**
  * Finds the profile for an address (an MQTT topic) and decodes its payload into
  * readings with units, ranges and tags applied. First matching profile wins.
+ * Frames from serial ports and GPIO pins name their profile instead (decodeAs).
  */
 import type { DecodedReading, Decoder } from '../../gateway/core/contracts.js';
 import type { DeviceProfile } from './schema.js';
@@ -18,39 +19,52 @@ export type RouteResult =
 
 interface CompiledProfile {
   readonly profile: DeviceProfile;
-  readonly pattern: TopicPattern;
+  readonly pattern: TopicPattern | undefined;
   readonly decoder: Decoder;
   readonly keep: ReadonlySet<string> | undefined;
 }
 
 export class ProfileRouter {
   readonly #profiles: CompiledProfile[];
+  readonly #byName = new Map<string, CompiledProfile>();
 
   constructor(profiles: readonly DeviceProfile[]) {
     this.#profiles = profiles.map((profile) => ({
       profile,
-      pattern: compileTopicPattern(profile.topic),
+      pattern: profile.topic === undefined ? undefined : compileTopicPattern(profile.topic),
       decoder: createDecoder(profile),
       keep: profile.only && profile.metrics ? new Set(Object.keys(profile.metrics)) : undefined,
     }));
+    // first definition wins, as in topic routing
+    for (const c of [...this.#profiles].reverse()) this.#byName.set(c.profile.name, c);
   }
 
   /** The subscription filters that cover every profile (for external brokers). */
   filters(): string[] {
-    return [...new Set(this.#profiles.map((p) => p.pattern.filter))];
+    return [...new Set(this.#profiles.flatMap((p) => (p.pattern ? [p.pattern.filter] : [])))];
   }
 
   route(topic: string, payload: Buffer): RouteResult {
     for (const compiled of this.#profiles) {
-      const params = compiled.pattern.match(topic);
+      const params = compiled.pattern?.match(topic);
       if (!params) continue;
-      const { profile } = compiled;
-      const device = params.device ?? profile.device!;
-      const result = compiled.decoder.decode(payload, { params: { ...params, device } });
-      if (!result.ok) return { kind: 'decode-error', profile: profile.name, device, code: result.code, message: result.message };
-      return { kind: 'readings', profile: profile.name, device, readings: this.#finish(compiled, result.readings) };
+      const device = params.device ?? compiled.profile.device!;
+      return this.#decode(compiled, device, payload, params);
     }
     return { kind: 'unrouted' };
+  }
+
+  /** Decodes with a named profile for a known device: serial ports and GPIO pins are bound to one, not routed by topic. */
+  decodeAs(profileName: string, device: string, payload: Buffer): RouteResult {
+    const compiled = this.#byName.get(profileName);
+    return compiled ? this.#decode(compiled, device, payload, {}) : { kind: 'unrouted' };
+  }
+
+  #decode(compiled: CompiledProfile, device: string, payload: Buffer, params: Record<string, string>): RouteResult {
+    const { profile } = compiled;
+    const result = compiled.decoder.decode(payload, { params: { ...params, device } });
+    if (!result.ok) return { kind: 'decode-error', profile: profile.name, device, code: result.code, message: result.message };
+    return { kind: 'readings', profile: profile.name, device, readings: this.#finish(compiled, result.readings) };
   }
 
   #finish(compiled: CompiledProfile, readings: readonly DecodedReading[]): RoutedReading[] {

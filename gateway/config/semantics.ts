@@ -50,12 +50,14 @@ export function checkConfigSemantics(
     const path = [...origin.path];
     if (seen.has(profile.name)) at(origin.source, [...path, 'name'], `duplicate profile name ${JSON.stringify(profile.name)}`);
     seen.add(profile.name);
-    const problem = topicPatternProblem(profile.topic);
-    if (problem) at(origin.source, [...path, 'topic'], problem);
+    const problem = profile.topic === undefined ? undefined : topicPatternProblem(profile.topic);
+    if (profile.topic === undefined) {
+      if (profile.transport === undefined) at(origin.source, path, 'a profile needs `topic` (MQTT devices) or `transport` (serial and GPIO devices)');
+    } else if (problem) at(origin.source, [...path, 'topic'], problem);
     else if (!profile.topic.includes('{device}') && profile.device === undefined) {
       at(origin.source, [...path, 'topic'], 'the pattern needs a {device} segment, or set `device`');
     }
-    if (profile.decoder.kind === 'value' && !profile.topic.includes('{metric}') && profile.decoder.metric === undefined) {
+    if (profile.decoder.kind === 'value' && !(profile.topic ?? '').includes('{metric}') && profile.decoder.metric === undefined) {
       at(origin.source, [...path, 'decoder'], 'a value decoder needs a {metric} topic segment or `metric`');
     }
   });

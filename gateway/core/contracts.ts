@@ -89,21 +89,86 @@ export interface Operator {
   restore?(state: unknown): void;
 }
 
-/** Durable log with one cursor per sink. */
+/**
+ * Durable log with one cursor per sink. Offsets rise in append order and are
+ * never reused; reads return records in that order, so each device stays in order.
+ */
 export interface RecordBuffer {
+  /**
+   * Resolves once the records are durable under the fsync policy (concurrent
+   * appends share one write and fsync). Rejects with a WeirError: BUFFER_FULL
+   * (budget spent under `reject-new`, or larger than the budget),
+   * BUFFER_WRITE_FAILED, BUFFER_CLOSED. An empty append resolves at once.
+   */
   append(records: readonly PipelineRecord[]): Promise<void>;
-  read(sink: string, max: number): Promise<readonly BufferedRecord[]>;
+  /**
+   * Up to `max` records `sink` has not had, in append order, from its cursor
+   * (or from `options.from`, if later), skipping what was acked out of order.
+   * Reading does not move the cursor: the same records come back until acked.
+   */
+  read(sink: string, max: number, options?: BufferReadOptions): Promise<readonly BufferedRecord[]>;
+  /** `sink` has every record up to and including `upTo` (cumulative). */
   ack(sink: string, upTo: bigint): Promise<void>;
+  /**
+   * `sink` has these records, delivered out of order (an alert lane, a live
+   * lane ahead of the backlog); its cursor skips them when it gets there.
+   */
+  ackEach(sink: string, offsets: readonly bigint[]): Promise<void>;
+  /** The offset the next appended record will get: a "live from here" mark. */
+  nextOffset(): bigint;
   stats(): BufferStats;
+  /** Writes what is pending, saves cursors, releases the directory. */
+  close(): Promise<void>;
+}
+export interface BufferReadOptions {
+  /** Start here instead of at the cursor (when later than it). */
+  readonly from?: bigint;
+  /** Only this kind: `alert` is the priority lane (alerts are indexed, reading them costs no scan). */
+  readonly kind?: PipelineRecord['kind'];
 }
 export interface BufferedRecord {
   readonly offset: bigint;
+  /** When the buffer wrote it, epoch ms. */
+  readonly appendedAt: number;
   readonly record: PipelineRecord;
 }
+/** Why records left the buffer undelivered (damage is counted under `recovery`). */
+export type BufferDropReason = 'max-bytes' | 'max-age' | 'rejected';
 export interface BufferStats {
+  /** Records on disk (delivered to some sinks or none), and how many are alerts. */
   readonly records: number;
+  readonly alerts: number;
   readonly bytes: number;
-  readonly perSink: Readonly<Record<string, { readonly lag: number; readonly oldestUnsentMs: number | null }>>;
+  readonly segments: number;
+  readonly nextOffset: number;
+  readonly oldestAppendedAt: number | null;
+  /** Since open: bytes written to disk (SD card wear), fsyncs, records appended per second (last minute). */
+  readonly bytesWritten: number;
+  readonly fsyncs: number;
+  readonly appendRate: number;
+  /** Since open: records dropped or refused before every sink had them, by reason and kind. */
+  readonly dropped: Readonly<Record<BufferDropReason, { readonly readings: number; readonly alerts: number }>>;
+  /** Damage found when the buffer was opened, and by reads since. */
+  readonly recovery: {
+    readonly tornTails: number;
+    readonly truncatedBytes: number;
+    readonly corruptRegions: number;
+    readonly skippedRecords: number;
+    readonly readDamage: number;
+  };
+  readonly perSink: Readonly<Record<string, SinkBufferStats>>;
+}
+export interface SinkBufferStats {
+  /** First offset not yet acked in order. */
+  readonly cursor: number;
+  /** Records the sink has not had. */
+  readonly lag: number;
+  /** Age of the oldest record the sink has not had, ms; null when caught up. */
+  readonly oldestUnsentMs: number | null;
+  /** Records per second acked over the last minute. */
+  readonly drainRate: number;
+  /** lag / (drain rate - append rate), ms; 0 when caught up, null while not catching up. */
+  readonly timeToDrainMs: number | null;
 }
 
 export type DeliveryOutcome =

@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   UNROUTED: { retriable: false, summary: 'No device profile matched the topic or address.' },
   UPSTREAM_UNREACHABLE: { retriable: true, summary: 'An external broker or sink could not be reached.' },
   SHUTDOWN_TIMEOUT: { retriable: false, summary: 'Shutdown did not finish within its bound.' },
+  BUFFER_FULL: { retriable: true, summary: 'The buffer refused an append: its disk budget is spent (`reject-new`) or the append is larger than the budget.' },
+  BUFFER_WRITE_FAILED: { retriable: true, summary: 'The buffer could not write or fsync an append (disk full, I/O error); the append was not acknowledged.' },
+  BUFFER_CORRUPT: { retriable: false, summary: 'A buffer record failed its checksum; it was skipped and counted, everything around it kept.' },
+  BUFFER_LOCKED: { retriable: false, summary: 'Another running process holds the buffer directory.' },
+  BUFFER_OPEN_FAILED: { retriable: true, summary: 'The buffer directory could not be created, read or written at start.' },
+  BUFFER_CLOSED: { retriable: false, summary: 'The buffer was used after close().' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,6 +20,10 @@ export const DeliveryConfig = Type.Object(
       default: 10_000,
       description: 'Most records per second sent to this sink, so draining a backlog does not starve ingestion. 0 = no cap.',
     }),
+    alertLane: Type.Boolean({
+      default: true,
+      description: 'Send alerts through their own lane, ahead of any telemetry backlog. Off: alerts go in log order with readings.',
+    }),
     circuitOpenAfter: Type.Integer({ minimum: 1, default: 3, description: 'Consecutive failed attempts that open the circuit.' }),
     deadLetterMaxSize: Size('64MiB', 'Cap on dataDir/dead-letter/<sink>.ndjson; rejected records past it are counted, not written.'),
   },
@@ -35,6 +39,7 @@ export interface DeliverySettings {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly drainRate: number;
+  readonly alertLane: boolean;
   readonly circuitOpenAfter: number;
   readonly deadLetterMaxBytes: number;
 }
@@ -47,7 +52,15 @@ export function deliverySettings(config: Partial<DeliveryConfig> = {}): Delivery
     backoffMinMs: Math.max(1, parseDuration(config.backoffMin ?? '100ms')),
     backoffMaxMs: parseDuration(config.backoffMax ?? '30s'),
     drainRate: config.drainRate ?? 10_000,
+    alertLane: config.alertLane ?? true,
     circuitOpenAfter: config.circuitOpenAfter ?? 3,
     deadLetterMaxBytes: parseSize(config.deadLetterMaxSize ?? '64MiB'),
   };
 }
+
+/** A sink's name: in logs, metrics, the buffer cursor and the dead-letter file name, so no path characters. */
+export const SinkName = Type.String({
+  pattern: '^[A-Za-z0-9_-][A-Za-z0-9_.-]*$',
+  maxLength: 64,
+  description: 'Names this sink in logs, metrics, /api/status, its buffer cursor and dataDir/dead-letter/<name>.ndjson.',
+});

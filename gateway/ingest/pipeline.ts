@@ -46,10 +46,11 @@ export class IngestPipeline {
   readonly ingest = (frame: Frame): void | Promise<void> => {
     const { metrics } = this.#o;
     metrics.messagesIn.inc({ source: frame.source });
-    const routed = this.#o.router.route(frame.address, frame.payload);
+    const bound = boundProfile(frame);
+    const routed = bound ? this.#o.router.decodeAs(bound.profile, bound.device, frame.payload) : this.#o.router.route(frame.address, frame.payload);
     if (routed.kind === 'unrouted') {
       metrics.unrouted.inc({ source: frame.source });
-      return this.#reject({ frame, code: 'UNROUTED', message: 'no device profile matches this topic' });
+      return this.#reject({ frame, code: 'UNROUTED', message: bound ? `no device profile is named ${bound.profile}` : 'no device profile matches this topic' });
     }
     if (routed.kind === 'decode-error') {
       metrics.decodeErrors.inc({ device: metrics.devices.label(routed.device), code: routed.code });
@@ -109,6 +110,16 @@ export class IngestPipeline {
     }
     this.#o.onBadFrame?.(bad);
   }
+}
+
+/**
+ * Serial ports and GPIO pins are bound to one profile and device in config, so
+ * their frames name both in `meta` (set by the source, never by a client).
+ */
+function boundProfile(frame: Frame): { profile: string; device: string } | undefined {
+  const profile = frame.meta?.profile;
+  const device = frame.meta?.device;
+  return typeof profile === 'string' && typeof device === 'string' ? { profile, device } : undefined;
 }
 
 /** A short hex prefix of a payload for logs: enough to recognise, too short to leak much. */

@@ -6,6 +6,7 @@
  */
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import { DeviceTable } from './device-table.js';
+import type { BufferStats } from '../core/contracts.js';
 
 /** Device label cardinality cap; devices past it are counted under `_other`. */
 const MAX_DEVICE_SERIES = 5000;
@@ -29,7 +30,19 @@ export class Metrics {
   readonly aclDenied = this.#counter('weir_acl_denied_total', 'Publishes dropped and subscriptions refused by the ACL or reserved topics.', ['action']);
   readonly authFailures = this.#counter('weir_auth_failures_total', 'Refused MQTT connections, by reason.', ['reason']);
   readonly clientErrors = this.#counter('weir_mqtt_client_errors_total', 'Client connections closed on a protocol or socket error.', []);
+  readonly forwardBatches = this.#counter('weir_forward_batches_total', 'Delivery attempts per sink, by outcome (delivered, retry, rejected).', ['sink', 'outcome']);
+  readonly forwardRecords = this.#counter('weir_forward_records_total', 'Records a sink acknowledged.', ['sink']);
+  readonly forwardReplayed = this.#counter('weir_forward_replayed_total', 'Records sent with the replay flag after an outage.', ['sink']);
+  readonly forwardDeadLettered = this.#counter('weir_forward_dead_letter_records_total', 'Records a sink rejected, written to its dead-letter file.', ['sink']);
+  readonly forwardDeadLetterDropped = this.#counter('weir_forward_dead_letter_dropped_total', 'Rejected records not written because the dead-letter file was at its cap.', ['sink']);
+  readonly forwardCircuit = new Gauge({ name: 'weir_forward_circuit_state', help: 'Circuit per sink: 0 closed, 1 half-open, 2 open.', labelNames: ['sink'], registers: [this.registry] });
   readonly externalConnected = new Gauge({ name: 'weir_external_broker_connected', help: '1 while weir is connected to an external broker.', labelNames: ['broker'], registers: [this.registry] });
+
+  readonly bufferBytesWritten = this.#counter('weir_buffer_written_bytes_total', 'Bytes the buffer wrote to disk: appends, compactions (SD card wear).', []);
+  readonly bufferFsyncs = this.#counter('weir_buffer_fsyncs_total', 'fdatasync calls on buffer segments (each covers a group of appends).', []);
+  readonly bufferDropped = this.#counter('weir_buffer_dropped_total', 'Records the buffer dropped or refused before every sink had them, by reason (max-bytes, max-age, rejected, corrupt) and kind.', ['reason', 'kind']);
+  readonly bufferRecoveries = this.#counter('weir_buffer_recoveries_total', 'Damage the buffer found and recovered from, by what it was (torn-tail, corrupt).', ['found']);
+  #bufferStats: (() => BufferStats) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'weir_', eventLoopMonitoringPrecision: 20 });
@@ -45,6 +58,39 @@ export class Metrics {
         for (const [device, lastSeen] of devices.entries()) this.set({ device }, (now - lastSeen) / 1000);
       },
     });
+    this.#bufferGauges();
+  }
+
+  /** The buffer registers its stats once open; its gauges read them at scrape time. Returns the unregister function. */
+  watchBuffer(stats: () => BufferStats): () => void {
+    this.#bufferStats = stats;
+    return () => {
+      if (this.#bufferStats === stats) this.#bufferStats = undefined;
+    };
+  }
+
+  #bufferGauges(): void {
+    const read = () => this.#bufferStats?.();
+    const gauge = (name: string, help: string, value: (s: BufferStats) => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() {
+        const s = read();
+        if (s) this.set(value(s));
+      } });
+    gauge('weir_buffer_records', 'Records in the buffer (delivered to some sinks or none).', (s) => s.records);
+    gauge('weir_buffer_bytes', 'Bytes the buffer holds on disk.', (s) => s.bytes);
+    const perSink = (name: string, help: string, value: (p: BufferStats['perSink'][string]) => number | null) =>
+      new Gauge({ name, help, labelNames: ['sink'], registers: [this.registry], collect() {
+        this.reset();
+        const s = read();
+        for (const [sink, p] of Object.entries(s?.perSink ?? {})) {
+          const v = value(p);
+          if (v !== null) this.set({ sink }, v);
+        }
+      } });
+    perSink('weir_buffer_sink_lag_records', 'Records not yet delivered to each sink.', (p) => p.lag);
+    perSink('weir_buffer_oldest_unsent_age_seconds', 'Age of the oldest record each sink has not had.', (p) => (p.oldestUnsentMs === null ? null : p.oldestUnsentMs / 1000));
+    perSink('weir_buffer_drain_rate', 'Records per second each sink acknowledged over the last minute.', (p) => p.drainRate);
+    perSink('weir_buffer_time_to_drain_seconds', 'Estimated seconds until each sink catches up at its current net drain rate (absent while not catching up).', (p) => (p.timeToDrainMs === null ? null : p.timeToDrainMs / 1000));
   }
 
   #counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -30,8 +30,6 @@ interface Member {
 interface GroupState {
   /** Devices whose latest reading met `when`. */
   members: Record<string, Member>;
-  /** Latest reading time per device, to drop out-of-order readings. */
-  seen: Record<string, number>;
   firing: boolean;
 }
 
@@ -51,24 +49,28 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
       defaultMessage: '{rule}: {count} devices of {key} at once ({devices})',
       create(): RuleOperator<GroupState> {
         const judge = (s: GroupState, at: number, out: OperatorOutput): void => {
-          for (const [d, m] of Object.entries(s.members)) if (m.ts < at - withinMs) delete s.members[d];
-          const devices = Object.keys(s.members).sort();
-          const count = devices.length;
+          let count = 0;
+          for (const d in s.members) {
+            if (s.members[d]!.ts < at - withinMs) delete s.members[d];
+            else count++;
+          }
           if ((count >= atLeast) === s.firing) return;
           s.firing = !s.firing;
+          const devices = Object.keys(s.members).sort();
           const evidence = devices.map((d) => ({ device: d, ...s.members[d]! }));
           const vars = { count, atLeast, devices, value: count };
           if (s.firing) out.raise(at, count, evidence, vars);
           else out.clear(at, count, evidence, vars);
         };
         return {
-          init: () => ({ members: {}, seen: {}, firing: false }),
+          init: () => ({ members: {}, firing: false }),
           onReading(s, r, time, out) {
-            const seen = s.seen[r.device];
-            if (seen !== undefined && time < seen) return out.late();
             const verdict = test(when, r, out);
             if (verdict === undefined) return;
-            s.seen[r.device] = time;
+            const member = s.members[r.device];
+            if (member === undefined) {
+              if (!verdict) return; // was out, stays out: the common case costs no write
+            } else if (time < member.ts) return out.late(); // older than what made it a member
             if (verdict) s.members[r.device] = { ts: time, value: r.value };
             else delete s.members[r.device];
             judge(s, time, out);
@@ -78,7 +80,7 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
           },
           nextWake(s) {
             let oldest = Infinity;
-            for (const m of Object.values(s.members)) oldest = Math.min(oldest, m.ts);
+            for (const d in s.members) oldest = Math.min(oldest, s.members[d]!.ts);
             // a member counts through ts + within inclusive and is gone one millisecond later
             return oldest === Infinity ? undefined : oldest + withinMs + 1;
           },

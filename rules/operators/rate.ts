@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
 import { READING_VARIABLES, test, type CompiledExpression } from '../expr.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
-import { holdNextWake, holdUpdate, holdWake, judgesClear, newHold, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
+import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { numeric } from './shared.js';
 
 export const RateRule = Type.Object(
@@ -37,10 +37,9 @@ interface RateSpec extends HoldSpec {
   readonly maxPoints: number;
 }
 
-interface RateState {
+interface RateState extends HoldState {
   ts: number[];
   vs: number[];
-  readonly hold: HoldState;
   /** The last judged context, for evidence and messages. */
   last: RateContext | null;
 }
@@ -88,7 +87,7 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
     else out.clear(t.at, c.value, evidence, vars);
   };
   return {
-    init: () => ({ ts: [], vs: [], hold: newHold(), last: null }),
+    init: () => ({ phase: IDLE, since: 0, ts: [], vs: [], last: null }),
     onReading(s, r, time, out) {
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
@@ -115,7 +114,7 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
         rate: change / (elapsed / spec.unitMs), change, previous: s.vs[0]!, elapsed,
       };
       let holds: boolean | undefined;
-      if (!judgesClear(s.hold)) holds = test(spec.when, ctx, out);
+      if (!judgesClear(s)) holds = test(spec.when, ctx, out);
       else if (spec.clear) holds = test(spec.clear, ctx, out);
       else {
         const w = test(spec.when, ctx, out);
@@ -123,13 +122,13 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
       }
       if (holds === undefined) return;
       s.last = ctx;
-      const t = holdUpdate(s.hold, spec, time, holds);
+      const t = holdUpdate(s, spec, time, holds);
       if (t) fire(s, t, out);
     },
     onWake(s, now, out) {
-      const t = holdWake(s.hold, spec, now);
+      const t = holdWake(s, spec, now);
       if (t) fire(s, t, out);
     },
-    nextWake: (s) => holdNextWake(s.hold, spec),
+    nextWake: (s) => holdNextWake(s, spec),
   };
 }

@@ -19,6 +19,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
 import { READING_VARIABLES, test, type CompiledExpression, type VariableSet } from '../expr.js';
+import type { ReadingRecord } from '../../gateway/core/records.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 import { isoTime } from '../template.js';
 
@@ -157,9 +158,13 @@ export const sequenceKind: RuleKindDefinition<SequenceRule> = {
   },
 };
 
+function recordOf(r: ReadingRecord): StepRecord {
+  return { ts: r.ts, value: r.value, device: r.device, metric: r.metric, tags: r.tags };
+}
+
 function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   const last = spec.steps.length - 1;
-  const matches = (step: CompiledStep, ctx: Record<string, unknown>, metric: string, out: OperatorOutput): boolean =>
+  const matches = (step: CompiledStep, ctx: object, metric: string, out: OperatorOutput): boolean =>
     (step.metrics === null || step.metrics.has(metric)) && test(step.when, ctx, out) === true;
   const bind = (ctx: Record<string, unknown>, steps: Record<string, StepRecord>): Record<string, unknown> => {
     for (const p of spec.steps) ctx[p.name] = steps[p.name];
@@ -209,13 +214,26 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
     return true;
   };
 
+  const start = (s: SequenceState, r: ReadingRecord, time: number, out: OperatorOutput): void => {
+    const p: PartialMatch = { start: time, next: 1, done: false, steps: { [spec.steps[0]!.name]: recordOf(r) } };
+    s.partials.push(p);
+    if (last === 0) complete(s, p, time, out);
+  };
+
   return {
     init: () => ({ lastTs: Number.MIN_SAFE_INTEGER, partials: [], firing: false, clearAt: null, matched: null }),
     onReading(s, r, time, out) {
       if (time < s.lastTs) return out.late();
       s.lastTs = time;
       expire(s, time, out);
-      const record: StepRecord = { ts: r.ts, value: r.value, device: r.device, metric: r.metric, tags: r.tags };
+      if (!s.firing && s.partials.length === 0) {
+        // the common case: nothing in progress, so the reading itself is the context of the first step
+        const first = spec.steps[0]!;
+        if (!matches(first, r, r.metric, out)) return;
+        start(s, r, time, out);
+        return;
+      }
+      const record = recordOf(r);
       const ctx: Record<string, unknown> = { value: r.value, metric: r.metric, device: r.device, tags: r.tags, ts: r.ts };
       if (s.firing && spec.clear && test(spec.clear, bind(ctx, s.matched ?? {}), out) === true) {
         clear(s, time, r.value, [{ step: 'clear', ...record }], out);
@@ -242,12 +260,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
         }
       }
       if (completed || s.partials.length >= spec.maxPartials) return;
-      bind(ctx, {});
-      const first = spec.steps[0]!;
-      if (!matches(first, ctx, r.metric, out)) return;
-      const p: PartialMatch = { start: time, next: 1, done: false, steps: { [first.name]: record } };
-      s.partials.push(p);
-      if (last === 0) complete(s, p, time, out);
+      if (matches(spec.steps[0]!, bind(ctx, {}), r.metric, out)) start(s, r, time, out);
     },
     onWake(s, now, out) {
       if (s.firing && s.clearAt !== null && s.clearAt <= now) clear(s, s.clearAt, undefined, [{ clearAfter: true }], out);

@@ -1,6 +1,6 @@
 /** Count windows: every `size` readings of a key make one window, in arrival order. */
 import type { RuleOperator } from '../types.js';
-import { accAdd, accResult, newAcc, needsValues, type Acc } from '../aggregates.js';
+import { accAdd, accCount, accFirstTs, accResult, newAcc, needsValues, type Acc } from '../aggregates.js';
 import { numeric } from './shared.js';
 import { closeWindow, type WindowSpec } from './window.js';
 
@@ -16,10 +16,10 @@ export function countWindowOperator(spec: WindowSpec, size: number): RuleOperato
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       accAdd(s.acc, v, time, spec.limits.maxBufferPerKey);
-      if (s.acc.n < size) return;
+      if (accCount(s.acc) < size) return;
       const acc = s.acc;
       s.acc = newAcc(keepValues);
-      const window = { type: 'count', start: acc.firstTs, end: time };
+      const window = { type: 'count', start: accFirstTs(acc), end: time };
       closeWindow(spec, out, accResult(acc, spec.aggregates), window, { device: r.device, metric: r.metric, tags: r.tags }, true);
     },
     onWake() {},

@@ -35,7 +35,8 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
       let added = false;
       for (let start = Math.floor(time / hop) * hop; start > time - size; start -= hop) {
         if (start + size <= s.closedUpTo) continue;
-        let w = s.open.find((x) => x.start === start);
+        let w: OpenWindow | undefined;
+        for (const x of s.open) if (x.start === start) w = x;
         if (!w) {
           w = { start, acc: newAcc(keepValues) };
           s.open.push(w);

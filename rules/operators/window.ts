@@ -149,7 +149,7 @@ export function closeWindow(
   if (spec.emit) out.derive(spec.emit.metric, stats[spec.emit.value]!, window.end, spec.emit.unit);
   if (!spec.having) return undefined;
   const verdict = judgeHaving(spec, out, stats, window, last);
-  if (verdict === undefined || !alert) return verdict;
+  if (verdict === undefined || !alert || (!verdict && !out.raised)) return verdict; // most windows clear nothing
   const evidence = [{ window, stats }];
   const vars = windowVars(stats, window, last);
   const value = stats[spec.aggregates[0]!];

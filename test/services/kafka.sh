@@ -9,16 +9,25 @@
 #                                         (default test/.run/kafka); prints 127.0.0.1:PORT.
 #                                         A DIR left by `halt` restarts on the same
 #                                         ports with its data.
-#   test/services/kafka.sh halt [DIR]     stop the broker, keep DIR (an outage)
+#   test/services/kafka.sh halt [DIR]     stop the broker (SIGTERM), keep DIR (an outage)
+#   test/services/kafka.sh kill [DIR]     SIGKILL the broker, keep DIR (a crash)
 #   test/services/kafka.sh stop [DIR]     stop the broker and remove DIR
 #
 # Environment:
 #   KAFKA_HEAP          JVM heap options (default -Xms128m -Xmx512m)
+#   KAFKA_JVM_OPTS      other JVM options (default -XX:+UseSerialGC -XX:TieredStopAtLevel=1:
+#                       a quick start; give "-XX:+UseSerialGC" for full JIT when benchmarking)
 #   KAFKA_START_TIMEOUT seconds to wait for the broker (default 90)
 #   KAFKA_OWNER_PID     if set, the broker is stopped once that process exits,
 #                       so a crashed test run leaves no JVM behind
 #   KAFKA_SERVER_PROPS  extra lines appended to server.properties on first start
+#   KAFKA_SECURE=1      on first start, also open a SASL_PLAINTEXT listener (PLAIN,
+#                       SCRAM-SHA-256, SCRAM-SHA-512) and an SSL listener with a fresh
+#                       CA (DIR/tls/ca.pem), and turn on ACLs: users `weir` (password
+#                       `weir-secret`, a super user) and `nobody` (`nobody-secret`, no ACLs,
+#                       PLAIN only). The plaintext listener stays anonymous and super.
 #
+# DIR/listeners lists every listener as NAME=127.0.0.1:PORT.
 # Only the pid recorded in DIR is ever signalled.
 set -euo pipefail
 
@@ -74,20 +83,34 @@ broker_pid() {
 }
 
 write_config() {
-  local dir="$1" port cport
+  local dir="$1" port cport sport tport
   port="$(free_port)"
   cport="$(free_port)"
   while [[ "$cport" == "$port" ]]; do cport="$(free_port)"; done
   mkdir -p "$dir/data"
+  local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+  local advertised="PLAINTEXT://127.0.0.1:$port"
+  local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  echo "PLAINTEXT=127.0.0.1:$port" >"$dir/listeners"
+  if [[ "${KAFKA_SECURE:-}" == 1 ]]; then
+    sport="$(free_port)"; tport="$(free_port)"
+    while [[ "$sport" == "$port" || "$sport" == "$cport" ]]; do sport="$(free_port)"; done
+    while [[ "$tport" == "$port" || "$tport" == "$cport" || "$tport" == "$sport" ]]; do tport="$(free_port)"; done
+    make_tls "$dir/tls"
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport"
+    advertised+=",SASL_PLAINTEXT://127.0.0.1:$sport,SSL://127.0.0.1:$tport"
+    protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL"
+    printf 'SASL_PLAINTEXT=127.0.0.1:%s\nSSL=127.0.0.1:%s\n' "$sport" "$tport" >>"$dir/listeners"
+  fi
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$dir/data
 num.partitions=1
 default.replication.factor=1
@@ -104,16 +127,45 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=2
 num.recovery.threads.per.data.dir=1
-log.flush.interval.messages=9223372036854775807
-${KAFKA_SERVER_PROPS:-}
+# After a SIGKILL the restarted broker cannot register until its old session expires (default 9 s).
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
 EOF
+  if [[ "${KAFKA_SECURE:-}" == 1 ]]; then
+    cat >>"$dir/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_weir="weir-secret" user_nobody="nobody-secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/server.pem
+ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:weir
+EOF
+  fi
+  printf '%s\n' "${KAFKA_SERVER_PROPS:-}" >>"$dir/server.properties"
   echo "$port" >"$dir/port"
+}
+
+# A throwaway CA and a server certificate for 127.0.0.1/localhost, as PEM (Kafka reads PEM keystores).
+make_tls() {
+  local tls="$1"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=weir test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$tls/san.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tls/san.ext" -out "$tls/server.crt" 2>/dev/null
+  cat "$tls/server.key" "$tls/server.crt" >"$tls/server.pem"
 }
 
 # JVM options: a small heap and a quick start matter more here than peak throughput.
 java_args() {
   # shellcheck disable=SC2206 # KAFKA_HEAP is a list of JVM options
-  JAVA_ARGS=(${KAFKA_HEAP:--Xms128m -Xmx512m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+  # shellcheck disable=SC2206
+  JAVA_ARGS=(${KAFKA_HEAP:--Xms128m -Xmx512m} ${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1}
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$ROOT/test/kafka/log4j2.properties"
     -cp "$LIBS/*")
 }
@@ -129,8 +181,12 @@ start() {
   if [[ ! -f "$dir/server.properties" ]]; then
     write_config "$dir"
     java_args
+    local scram=()
+    if [[ "${KAFKA_SECURE:-}" == 1 ]]; then
+      scram=(--add-scram 'SCRAM-SHA-256=[name=weir,password=weir-secret]' --add-scram 'SCRAM-SHA-512=[name=weir,password=weir-secret]')
+    fi
     java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --cluster-id "$CLUSTER_ID" \
-      --config "$dir/server.properties" --ignore-formatted >"$dir/format.log" 2>&1 \
+      --config "$dir/server.properties" --ignore-formatted "${scram[@]}" >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; die "formatting the storage failed"; }
   fi
   port="$(cat "$dir/port")"
@@ -162,19 +218,29 @@ start() {
     sleep 0.2
   done
   if [[ -n "${KAFKA_OWNER_PID:-}" ]]; then
-    # Watchdog: outlives this script, ends with the broker or its owner.
-    setsid bash -c "while kill -0 $KAFKA_OWNER_PID 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 2; done; \
-      kill -0 $pid 2>/dev/null && kill -TERM $pid; sleep 20; kill -0 $pid 2>/dev/null && kill -KILL $pid; true" \
-      </dev/null >/dev/null 2>&1 &
+    # Watchdog: if the owner dies first (a crashed test run), stop the broker and
+    # remove DIR; it ends quietly when the broker is stopped by this script.
+    setsid bash -c '
+      owner=$1 pid=$2 dir=$3
+      ours() { tr "\0" " " <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/server.properties"; }
+      while kill -0 "$owner" 2>/dev/null && ours; do sleep 2; done
+      kill -0 "$owner" 2>/dev/null && exit 0
+      ours && kill -TERM "$pid"
+      for _ in $(seq 1 100); do ours || break; sleep 0.2; done
+      ours && kill -KILL "$pid"
+      sleep 0.5
+      [[ -f "$dir/server.properties" ]] && rm -rf "$dir"
+      exit 0' _ "$KAFKA_OWNER_PID" "$pid" "$dir" </dev/null >/dev/null 2>&1 &
   fi
   echo "127.0.0.1:$port"
 }
 
 # SIGTERM lets the broker close its logs cleanly (a fast restart); SIGKILL after 30 s.
+# With "KILL" it is a crash instead: no controlled shutdown, log recovery on restart.
 kill_broker() {
-  local dir="$1" pid
+  local dir="$1" signal="${2:-TERM}" pid
   pid="$(broker_pid "$dir")" || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
+  kill "-$signal" "$pid" 2>/dev/null || return 0
   for _ in $(seq 1 150); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$dir/kafka.pid"; return 0; }
     sleep 0.2
@@ -186,14 +252,17 @@ kill_broker() {
 
 cmd="${1:-}"
 dir="${2:-$ROOT/test/.run/kafka}"
+# The broker's command line names DIR absolutely; so must every later lookup.
+[[ -d "$dir" ]] && dir="$(cd "$dir" && pwd)"
 case "$cmd" in
   fetch) fetch ;;
   start) start "$dir" ;;
-  halt) kill_broker "$dir" ;;
+  halt) kill_broker "$dir" TERM ;;
+  kill) kill_broker "$dir" KILL ;;
   stop)
     kill_broker "$dir"
     # Only remove what looks like one of ours.
     if [[ -f "$dir/server.properties" ]]; then rm -rf "$dir"; fi
     ;;
-  *) die "usage: kafka.sh fetch | start [DIR] | halt [DIR] | stop [DIR]" ;;
+  *) die "usage: kafka.sh fetch | start [DIR] | halt [DIR] | kill [DIR] | stop [DIR]" ;;
 esac

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../../core/units.js';
+import { DeliveryConfig, SinkName } from '../../forward/config.js';
 
 /** Kafka's legal topic characters, plus the placeholders a template may use. */
 export const TOPIC_TEMPLATE_PATTERN = '^([a-zA-Z0-9._-]|\\{gateway\\}|\\{kind\\})+$';
@@ -24,7 +25,7 @@ export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 export const KafkaSinkConfigSchema = Type.Object(
   {
     kind: Type.Literal('kafka'),
-    name: Type.String({ minLength: 1, description: 'Sink name: its buffer cursor, metrics label and log field.' }),
+    name: SinkName,
     brokers: Type.Array(Type.String({ pattern: '^\\S+:\\d{1,5}$', description: '`host:port`' }), {
       minItems: 1,
       description: 'Bootstrap brokers; the rest of the cluster is discovered from them.',
@@ -44,7 +45,7 @@ export const KafkaSinkConfigSchema = Type.Object(
     tls: Type.Optional(
       Type.Object(
         {
-          ca: Type.Optional(Type.String({ description: 'PEM CA bundle file that signed the brokers\u2019 certificates.' })),
+          ca: Type.Optional(Type.String({ description: 'PEM CA bundle file that signed the brokers\u2019 certificates (relative to the config file).' })),
           cert: Type.Optional(Type.String({ description: 'PEM client certificate file (mutual TLS).' })),
           key: Type.Optional(Type.String({ description: 'PEM private key file of `cert`.' })),
           rejectUnauthorized: Type.Boolean({ default: true, description: 'Verify the brokers\u2019 certificates. Turn off only for a test cluster.' }),
@@ -66,6 +67,7 @@ export const KafkaSinkConfigSchema = Type.Object(
     connectTimeout: Duration('5s', 'Bound on opening one broker connection.'),
     requestTimeout: Duration('10s', 'Bound on one request to a broker, including the acks=all wait.'),
     deliveryTimeout: Duration('30s', 'Bound on one batch delivery, retries included; past it the batch is retried later.'),
+    delivery: DeliveryConfig,
   },
   {
     additionalProperties: false,

@@ -1,0 +1,81 @@
+/**
+ * The records a rule emits: alert transitions (AlertRecord v1) and derived
+ * readings (ReadingRecord v1 with `source: rule:<id>`). Messages are rendered
+ * here, once per transition, never per reading.
+ */
+import type { AlertRecord, ReadingRecord } from '../gateway/core/records.js';
+import { isoTime } from './template.js';
+import type { CompiledRule, ReadingValue, TemplateVars } from './types.js';
+
+export interface AlertInput {
+  readonly rule: CompiledRule;
+  readonly id: string;
+  readonly key: string;
+  readonly device: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly state: 'raise' | 'clear';
+  readonly ts: number;
+  readonly value: ReadingValue | undefined;
+  readonly evidence: unknown[];
+  readonly vars: TemplateVars;
+  readonly maxEvidence: number;
+  /** Appended to the message, e.g. why state was evicted. */
+  readonly note?: string;
+}
+
+export function alertRecord(a: AlertInput): AlertRecord {
+  const rule = a.rule;
+  const vars: TemplateVars = { ...a.vars, rule: rule.id, key: a.key, severity: rule.severity, labels: rule.labels };
+  vars['device'] ??= a.device;
+  vars['tags'] ??= a.tags;
+  if (typeof vars['ts'] === 'number') vars['ts'] = isoTime(vars['ts']);
+  let message: string;
+  if (a.note !== undefined) message = `${rule.message.render(vars)} (${a.note})`;
+  else if (a.state === 'raise') message = rule.message.render(vars);
+  else message = rule.clearMessage ? rule.clearMessage.render(vars) : `resolved: ${rule.message.render(vars)}`;
+  return {
+    v: 1,
+    kind: 'alert',
+    id: a.id,
+    rule: rule.id,
+    key: a.key,
+    ...(a.device === undefined ? {} : { device: a.device }),
+    state: a.state,
+    severity: rule.severity,
+    message,
+    ts: Math.round(a.ts),
+    ...(a.value === undefined ? {} : { value: a.value }),
+    // the latest evidence is the most telling
+    evidence: a.evidence.length > a.maxEvidence ? a.evidence.slice(a.evidence.length - a.maxEvidence) : a.evidence,
+    tags: { ...a.tags, ...rule.labels },
+  };
+}
+
+export interface DerivedInput {
+  readonly rule: CompiledRule;
+  readonly id: string;
+  /** The key's device, or the key itself (a zone) for keys that are not devices. */
+  readonly device: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string | undefined;
+  readonly ts: number;
+  readonly receivedAt: number;
+}
+
+export function derivedReading(d: DerivedInput): ReadingRecord {
+  return {
+    v: 1,
+    kind: 'reading',
+    id: d.id,
+    device: d.device,
+    metric: d.metric,
+    value: d.value,
+    ...(d.unit === undefined ? {} : { unit: d.unit }),
+    ts: Math.round(d.ts),
+    receivedAt: d.receivedAt,
+    source: `rule:${d.rule.id}`,
+    tags: { ...d.tags },
+  };
+}

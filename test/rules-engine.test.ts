@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { harness, reading, rulesFrom, T0 } from './rules-helpers.js';
+import { VirtualClock } from '../gateway/core/clock.js';
+import { createRuleEngine } from '../rules/engine.js';
+import { WakeScheduler, type WakeTarget } from '../rules/scheduler.js';
+
+const hot = (per: string, extra = '') => `
+rules:
+  - id: hot
+    kind: threshold
+    metric: "*"
+    per: ${per}
+    when: value > 80
+${extra}
+`;
+
+describe('keys', () => {
+  it('per device+metric keeps metrics of one device apart', () => {
+    const h = harness(hot('device+metric'));
+    h.send(0, 'd', 'a', 90);
+    h.send(0, 'd', 'b', 90);
+    expect(h.alerts()).toEqual(['+0 raise d/a', '+0 raise d/b']);
+    expect(h.alertRecords()[0]!.device).toBe('d');
+  });
+
+  it('per tag skips readings without the tag and counts them', () => {
+    const h = harness(hot('tag:zone'));
+    h.send(0, 'd', 'a', 90);
+    h.send(0, 'd', 'a', 90, { tags: { zone: 'z1' } });
+    expect(h.alerts()).toEqual(['+0 raise z1']);
+    expect(h.engine.stats().rules[0]!.ignored).toBe(1);
+  });
+
+  it('caps keys per rule, evicting the least recently seen and clearing its alert', () => {
+    const h = harness(hot('device', '    state: { maxKeys: 2 }'));
+    h.send(0, 'd1', 'm', 90);
+    h.send(1, 'd2', 'm', 10);
+    h.send(2, 'd3', 'm', 10); // evicts d1, which was firing
+    const s = h.engine.stats().rules[0]!;
+    expect(s.stateKeys).toBe(2);
+    expect(s.evictions).toEqual({ capacity: 1, idle: 0 });
+    expect(h.alerts()).toEqual(['+0 raise d1', '+2 clear d1']);
+    expect(h.alertRecords()[1]!.message).toMatch(/state evicted: more than 2 keys/);
+  });
+
+  it('evicts idle keys after the TTL', () => {
+    const h = harness(hot('device', '    state: { idleTtl: 10s }'));
+    h.send(0, 'd1', 'm', 90);
+    h.send(0, 'd2', 'm', 10);
+    for (let t = 1000; t <= 30_000; t += 1000) h.send(t, 'd2', 'm', 10); // d2 stays busy
+    const s = h.engine.stats().rules[0]!;
+    expect(s.stateKeys).toBe(1);
+    expect(s.evictions.idle).toBe(1);
+    expect(h.alerts()[1]).toMatch(/clear d1$/);
+  });
+
+  it('filters by device globs and exact tags before any expression', () => {
+    const h = harness(`
+rules:
+  - id: f
+    kind: threshold
+    metric: m
+    match: { devices: ["gh-*", "lab.1"], tags: { site: north } }
+    when: value > 0
+`);
+    h.send(0, 'gh-7', 'm', 1, { tags: { site: 'north' } });
+    h.send(0, 'gh-8', 'm', 1, { tags: { site: 'south' } });
+    h.send(0, 'lab.1', 'm', 1, { tags: { site: 'north' } });
+    h.send(0, 'labx1', 'm', 1, { tags: { site: 'north' } });
+    expect(h.alerts()).toEqual(['+0 raise gh-7', '+0 raise lab.1']);
+    expect(h.engine.stats().rules[0]!.evaluations).toBe(2);
+  });
+});
+
+describe('time', () => {
+  it('processing time uses the clock at arrival, not the reading ts', () => {
+    const h = harness(`
+rules:
+  - { id: p, kind: threshold, metric: m, time: processing, when: value > 0, for: 10s }
+`);
+    h.send(0, 'd', 'm', 1, { eventAt: -3_600_000 });
+    h.advance(10_000);
+    expect(h.alerts()).toEqual(['+10000 raise d']);
+  });
+});
+
+describe('replace (hot reload)', () => {
+  const v1 = `
+rules:
+  - { id: a, kind: threshold, metric: m, when: value > 80, for: 10s }
+  - { id: b, kind: threshold, metric: m, when: value > 90 }
+  - { id: c, kind: threshold, metric: m, when: value > 95 }
+`;
+  it('keeps state of unchanged rules, restarts changed ones, clears alerts of removed ones', () => {
+    const h = harness(v1);
+    h.send(0, 'd', 'm', 99); // a pending, b and c raised
+    expect(h.alerts()).toEqual(['+0 raise d', '+0 raise d']);
+    const summary = h.engine.replace(
+      rulesFrom(`
+rules:
+  # same definition, other formatting and key order: still unchanged
+  - { kind: threshold, id: a, when: "value > 80", metric: m, for: 10s }
+  - { id: b, kind: threshold, metric: m, when: value > 91 }
+  - { id: d, kind: threshold, metric: m, when: value > 0 }
+`),
+    );
+    expect(summary).toEqual({ added: ['d'], changed: ['b'], removed: ['c'], kept: ['a'] });
+    const cleared = h.alertRecords().slice(2);
+    expect(cleared.map((r) => `${r.rule} ${r.state}`)).toEqual(['b clear', 'c clear']);
+    expect(cleared[0]!.message).toMatch(/\(rule changed\)$/);
+    expect(cleared[1]!.message).toMatch(/\(rule removed\)$/);
+    h.advance(10_000);
+    // a kept its pending state from before the reload
+    expect(h.alertRecords().at(-1)).toMatchObject({ rule: 'a', state: 'raise', ts: T0 + 10_000 });
+    expect(h.engine.rules().map((r) => r.id)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('routes readings by the new rule set at once', () => {
+    const h = harness(v1);
+    h.engine.replace(rulesFrom(`
+rules:
+  - { id: x, kind: threshold, metric: other, when: value > 0 }
+`));
+    h.send(0, 'd', 'm', 100);
+    h.send(0, 'd', 'other', 1);
+    expect(h.alertRecords().map((r) => r.rule)).toEqual(['x']);
+  });
+});
+
+describe('stats, errors, snapshot', () => {
+  it('counts per rule and reports errors at most once per interval', () => {
+    const h = harness(`
+rules:
+  - { id: t, kind: threshold, metric: m, when: tags.zone == "a" }
+`);
+    for (let i = 0; i < 100; i++) h.send(i, 'd', 'm', 1);
+    h.send(61_000, 'd', 'm', 1);
+    const s = h.engine.stats().rules[0]!;
+    expect(s).toMatchObject({ rule: 't', kind: 'threshold', evaluations: 101, errors: 101, raises: 0, stateKeys: 1 });
+    expect(s.evalMeanUs).toBeGreaterThan(0);
+    expect(h.errors).toHaveLength(2);
+    expect(h.errors[1]!.suppressed).toBe(99);
+    expect(String(h.errors[0]!.error)).toMatch(/No such key: zone/);
+  });
+
+  it('a throwing emit does not break the engine', () => {
+    const clock = new VirtualClock(T0);
+    let calls = 0;
+    const engine = createRuleEngine({
+      rules: rulesFrom(hot('device')),
+      clock,
+      emit: () => {
+        calls++;
+        throw new Error('sink down');
+      },
+    });
+    engine.process(reading('d', 'm', 90, T0));
+    engine.process(reading('d', 'm', 10, T0 + 1));
+    expect(calls).toBe(2);
+    expect(engine.stats().emitErrors).toBe(2);
+  });
+
+  it('snapshot is plain JSON and restores firing state without re-raising', () => {
+    const h = harness(hot('device'));
+    h.send(0, 'd', 'm', 90);
+    const snap = h.engine.snapshot();
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+    const h2 = harness(hot('device'));
+    expect(h2.engine.restore(snap)).toEqual({ restored: ['hot'], skipped: [] });
+    h2.send(1000, 'd', 'm', 95);
+    h2.send(2000, 'd', 'm', 10);
+    expect(h2.alerts()).toEqual(['+2000 clear d']);
+    expect(h2.engine.stats().rules[0]!.firing).toBe(0);
+  });
+
+  it('skips snapshot state of a rule whose definition changed', () => {
+    const h = harness(hot('device'));
+    h.send(0, 'd', 'm', 90);
+    const h2 = harness(hot('device', '    severity: info'));
+    expect(h2.engine.restore(h.engine.snapshot())).toEqual({ restored: [], skipped: ['hot'] });
+  });
+
+  it('rejects duplicate rule ids at creation', () => {
+    const rules = rulesFrom(hot('device'));
+    expect(() => createRuleEngine({ rules: [...rules, ...rules], clock: new VirtualClock(0), emit: () => {} })).toThrow(/duplicate rule id/);
+  });
+});
+
+describe('WakeScheduler', () => {
+  const target = (log: string[], name: string, want: number): WakeTarget => {
+    const t: WakeTarget = {
+      want,
+      queued: undefined,
+      alive: true,
+      wake: (now) => {
+        log.push(`${name}@${now}`);
+        t.want = undefined;
+      },
+    };
+    return t;
+  };
+
+  it('wakes in due order with one clock timer, re-queues deadlines that moved later, skips dead targets', () => {
+    const clock = new VirtualClock(0);
+    const s = new WakeScheduler(clock);
+    const log: string[] = [];
+    const a = target(log, 'a', 30);
+    const b = target(log, 'b', 10);
+    const c = target(log, 'c', 20);
+    [a, b, c].forEach((t) => s.update(t));
+    expect(clock.pending()).toBe(1);
+    b.want = 25; // moved later: no new entry now, re-queued when the old one pops
+    s.update(b);
+    c.alive = false;
+    clock.advanceTo(100);
+    expect(log).toEqual(['b@25', 'a@30']);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('does not spin on a target that stays due after waking', () => {
+    const clock = new VirtualClock(0);
+    const s = new WakeScheduler(clock);
+    let wakes = 0;
+    const t: WakeTarget = { want: 5, queued: undefined, alive: true, wake: () => void wakes++ };
+    s.update(t);
+    clock.advanceTo(5);
+    expect(wakes).toBe(1);
+    clock.advanceTo(6);
+    expect(wakes).toBe(2);
+  });
+});
