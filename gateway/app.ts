@@ -20,6 +20,8 @@ import { BUILTIN_PROFILES } from '../devices/profiles/builtin.js';
 import { BrokerTapSource } from '../devices/mqtt/broker-tap-source.js';
 import type { ExternalBrokerSource } from '../devices/mqtt/external-broker-source.js';
 import { WEIR_VERSION } from './version.js';
+import { SystemClock } from './core/clock.js';
+import { startForwarding } from './compose/forwarding.js';
 
 export interface Gateway {
   readonly id: string;
@@ -41,15 +43,21 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
   const ids = RecordIds.open(gatewayId, dataDir);
   const stops: (() => Promise<void>)[] = [];
   const reloaders: (() => Promise<void>)[] = [];
+  const shutdownMs = parseDuration(config.gateway.shutdownTimeout);
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => log.error({ err: e }, 'A part failed to stop cleanly.'));
   };
 
   try {
+    const clock = new SystemClock();
+    const forwarding = await startForwarding({ config, dataDir, baseDir, gatewayId, clock, log, metrics });
+    if (forwarding) stops.push(() => forwarding.stop(shutdownMs));
     const router = new ProfileRouter([...loaded.profiles, ...(config.ingest.defaultProfiles ? BUILTIN_PROFILES : [])]);
     // Readings go where the broker is: the embedded one, else the first external one.
     let publish: Publish | undefined;
     const consumers: ReadingConsumer[] = [];
+    // First consumer: the durable buffer. The device's PUBACK waits on this append.
+    if (forwarding) consumers.push((readings) => forwarding.append(readings));
     const republish = config.ingest.republish;
     if (republish.enabled) consumers.push(readingRepublisher((t, p, o) => publish?.(t, p, o), republish, metrics));
     const deadLetter = config.ingest.deadLetter;
@@ -134,6 +142,7 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
           gateway: { id: gatewayId, version: WEIR_VERSION, boot: ids.boot, startedAt: new Date(startedAt).toISOString(), uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
           broker: broker ? { listeners: broker.listeners, clients: broker.aedes.connectedClients } : null,
           devices: { tracked: metrics.devices.size, overflowed: metrics.devices.overflowed },
+          forwarding: forwarding?.status() ?? null,
           profiles: router.filters(),
         }),
       });
@@ -143,7 +152,6 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
     }
 
     log.info({ gatewayId, dataDir, version: WEIR_VERSION }, 'weir is running.');
-    const shutdownMs = parseDuration(config.gateway.shutdownTimeout);
     return {
       id: gatewayId,
       broker,

@@ -62,7 +62,8 @@ export function compileRule(def: RuleDefinition, source: YamlSource, text: strin
   return Object.freeze({
     id: def.id,
     kind: def.kind,
-    hash: canonicalHash(def),
+    // the description is documentation: editing it must not reset a rule's state
+    hash: canonicalHash({ ...def, description: undefined }),
     file: source.file,
     definition,
     metrics: Object.freeze(allMetrics.includes('*') ? ['*'] : [...new Set(allMetrics)]),

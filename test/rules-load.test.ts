@@ -134,7 +134,9 @@ describe('valid rule files', () => {
     const a = rulesFrom('rules:\n  - { id: a, kind: threshold, metric: m, when: value > 1 }\n')[0]!.hash;
     const b = rulesFrom('rules:\n  - when: "value > 1"\n    metric: m\n    kind: threshold\n    id: a\n')[0]!.hash;
     const c = rulesFrom('rules:\n  - { id: a, kind: threshold, metric: m, when: value > 2 }\n')[0]!.hash;
+    const d = rulesFrom('rules:\n  - { id: a, kind: threshold, metric: m, when: value > 1, description: words }\n')[0]!.hash;
     expect(a).toBe(b);
+    expect(a).toBe(d);
     expect(a).not.toBe(c);
   });
 });

@@ -89,7 +89,7 @@ describe('shipped and binary profiles over a pty', () => {
       const encode = kind === 'slip' ? slipEncode : cobsEncode;
       // 0xC0 and 0x00 inside the payloads exercise the escaping
       const bad = record(2, 0x00c0, 0);
-      bad[2] ^= 0x04;
+      bad[2] = bad[2]! ^ 0x04;
       await pair.write(Buffer.concat([encode(record(1, 2150, 405)), encode(bad), encode(record(3, -0x3f40, 0))]));
       await eventually(() => t.readings.length === 4, 3000, 'two records');
       expect(t.readings.map((r) => [r.metric, r.value])).toEqual([

@@ -101,7 +101,7 @@ describe('checksums', () => {
     const check = createFrameCheck({ kind: 'crc16', variant: 'modbus' });
     expect(check(wire)).toEqual({ ok: true, payload: body });
     const flipped = Buffer.from(wire);
-    flipped[4] ^= 0x10;
+    flipped[4] = flipped[4]! ^ 0x10;
     expect(check(flipped)).toMatchObject({ ok: false, code: 'CHECKSUM_MISMATCH' });
     expect(check(Buffer.from([1, 2]))).toMatchObject({ ok: false, code: 'FRAME_TOO_SHORT' });
   });
@@ -143,7 +143,8 @@ describe('binary layout decoder', () => {
   it('refuses layouts it cannot read, in the schema and at compile time', () => {
     const re = new RegExp(BINARY_FIELD_PATTERN);
     expect(['int16le temperature / 100', 'skip 3', 'uint8 -', 'float64be x * 2 - 0.5'].every((s) => re.test(s))).toBe(true);
-    expect(['int16 temperature', 'int16le', 'skip 0', 'uint8 a / b', 'int24le x'].some((s) => re.test(s))).toBe(false);
+    expect(['int16 temperature', 'int16le', 'skip 0', 'uint8 a / b', 'int24le x', 'int8 t / 0', 'int8 t / 0.0'].some((s) => re.test(s))).toBe(false);
+    expect(re.test('int8 t / 0.5')).toBe(true);
     expect(() => compileLayout(['int16le t / 0'])).toThrow(/division by zero/);
   });
 });

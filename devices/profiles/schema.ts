@@ -71,8 +71,8 @@ export const NmeaDecoderOptions = Type.Object(
   { additionalProperties: false, description: 'NMEA 0183 sentences from a GPS: position, speed, course, altitude, satellites, fix quality.' },
 );
 
-/** `int16le temperature / 100`, `uint8 -`, `skip 2`, `float32be flow * 60 + 1.5`. */
-export const BINARY_FIELD_PATTERN = '^(skip [1-9][0-9]*|(u?int8|u?int(16|32)(le|be)|float(32|64)(le|be)|bool) +(-|[A-Za-z_][A-Za-z0-9_.]*)( *[*/] *[0-9]+([.][0-9]+)?)?( *[+-] *[0-9]+([.][0-9]+)?)?)$';
+/** `int16le temperature / 100`, `uint8 -`, `skip 2`, `float32be flow * 60 + 1.5`. The scale is never zero. */
+export const BINARY_FIELD_PATTERN = '^(skip [1-9][0-9]*|(u?int8|u?int(16|32)(le|be)|float(32|64)(le|be)|bool) +(-|[A-Za-z_][A-Za-z0-9_.]*)( *[*/] *([1-9][0-9]*([.][0-9]+)?|0[.][0-9]*[1-9][0-9]*))?( *[+-] *[0-9]+([.][0-9]+)?)?)$';
 
 export const BinaryDecoderOptions = Type.Object(
   {

@@ -21,6 +21,9 @@ export interface QuickOptions {
   readonly idTemplate?: string;
 }
 
+/** Cadences are whole milliseconds, so one device sends at most this often; more load needs more devices. */
+export const MAX_RATE_PER_DEVICE = 1000;
+
 export function quickPlan(o: QuickOptions): { plan?: SimPlan; problems: Problem[]; targetRate: number } {
   const perDevice = o.rate.perDevice ? o.rate.perSecond : o.rate.perSecond / o.devices;
   const cadenceMs = Math.max(1, Math.round(1000 / perDevice));
@@ -60,5 +63,6 @@ export function quickPlan(o: QuickOptions): { plan?: SimPlan; problems: Problem[
     catalog: ProfileCatalog.standard(),
     ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
   });
-  return { ...planned, targetRate: (1000 / cadenceMs) * o.devices };
+  // the target is what was asked for: a cadence floored at 1 ms must show up as a rate not reached
+  return { ...planned, targetRate: perDevice * o.devices };
 }

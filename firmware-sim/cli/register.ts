@@ -11,9 +11,13 @@ import type { RecordCommandOptions, ReplayCommandOptions } from './record-replay
 const io = (): SimIo => ({ stdout: process.stdout, stderr: process.stderr });
 
 export function registerSimCommand(program: Command, exit: (code: number) => void): Command {
+  // `sim record --scenario` must reach record, not sim's own --scenario; commander parses a
+  // subcommand's options apart only when every parent up to the root has positional options
+  program.enablePositionalOptions();
   const sim = program
     .command('sim')
     .description('simulate a device fleet (a scenario file, or the quick form --devices N --rate R/s) against a broker')
+    .enablePositionalOptions()
     .option('-s, --scenario <file>', 'scenario YAML (fleet, timeline, duration)')
     .option('--mqtt <url>', 'broker URL; overrides the scenario (mqtt://127.0.0.1:1883)')
     .option('--serial <path>', 'port for the serial device instead of a new pty pair')

@@ -9,7 +9,7 @@ import { startFleet, type Fleet } from '../run/fleet.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { SimPlan } from '../scenario/plan.js';
 import { parseCount, parseDurationOption, parseQos, parseRate, parseSeed } from './options.js';
-import { quickPlan } from './quick.js';
+import { MAX_RATE_PER_DEVICE, quickPlan } from './quick.js';
 import { summaryJson, summaryText, type RunInfo } from './summary.js';
 import { LiveView, type ViewTarget } from './view.js';
 
@@ -41,8 +41,9 @@ export interface SimIo {
 
 export async function runSim(options: SimCommandOptions, io: SimIo): Promise<number> {
   let prepared: { plan: SimPlan; targetRate: number | undefined };
+  const warnings: string[] = [];
   try {
-    const p = prepare(options);
+    const p = prepare(options, warnings);
     if ('problems' in p) {
       for (const problem of p.problems) io.stderr.write(`${formatProblem(problem)}\n`);
       return 2;
@@ -52,6 +53,7 @@ export async function runSim(options: SimCommandOptions, io: SimIo): Promise<num
     return usage(io, e);
   }
   const { plan, targetRate } = prepared;
+  for (const w of warnings) io.stderr.write(`weir sim: ${w}\n`);
   let fleet: Fleet;
   try {
     fleet = await startFleet(plan, {
@@ -77,7 +79,7 @@ export async function runSim(options: SimCommandOptions, io: SimIo): Promise<num
   return final.messages.sent > 0 && final.messages.acknowledged === 0 ? 1 : 0;
 }
 
-function prepare(o: SimCommandOptions): { plan: SimPlan; targetRate: number | undefined } | { problems: Problem[] } {
+function prepare(o: SimCommandOptions, warnings: string[]): { plan: SimPlan; targetRate: number | undefined } | { problems: Problem[] } {
   const seed = o.seed === undefined ? undefined : parseSeed(o.seed);
   const durationMs = o.duration === undefined ? undefined : parseDurationOption('--duration', o.duration);
   if (o.scenario !== undefined) {
@@ -98,6 +100,8 @@ function prepare(o: SimCommandOptions): { plan: SimPlan; targetRate: number | un
     ...(o.connections !== undefined ? { connections: parseCount('--connections', o.connections) } : {}),
   });
   if (!quick.plan) return { problems: quick.problems };
+  const perDevice = quick.targetRate / quick.plan.devices.length;
+  if (perDevice > MAX_RATE_PER_DEVICE) warnings.push(`--rate asks ${Math.round(perDevice)} msg/s of each device; one device sends at most ${MAX_RATE_PER_DEVICE}/s, so use more --devices`);
   return { plan: quick.plan, targetRate: quick.targetRate };
 }
 

@@ -83,7 +83,8 @@ export class SimDevice {
     const j = this.spec.jitterMs;
     const base = this.spec.cadenceMs + (j > 0 ? (this.#jitter() * 2 - 1) * j : 0);
     const factor = this.#faults.reduce((f, a) => (a.event.kind === 'burst' && a.event.factor ? Math.max(f, a.event.factor) : f), 1);
-    return Math.max(1, base / factor);
+    // whole milliseconds: device clocks, NDJSON lines and the gateway all keep integer ms
+    return Math.max(1, Math.round(base / factor));
   }
 
   activate(fault: ActiveFault): void {

@@ -167,7 +167,8 @@ class Runner implements Fleet {
     this.#timeline.stop();
     this.#heap.clear();
     const until = Date.now() + (this.#o.drainMs ?? 3000);
-    while (this.#pending() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // waiting helps only while some link can still deliver an acknowledgement
+    while (this.#pending() > 0 && Date.now() < until && this.#links.some((l) => l.connected)) await new Promise((r) => setTimeout(r, 20));
     await Promise.allSettled(this.#links.map((l) => l.stop()));
     await this.#watch?.stop();
     const final = this.stats();

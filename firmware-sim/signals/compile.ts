@@ -41,9 +41,11 @@ function stage(s: SignalStep, random: Random, phase: number): Stage {
     case 'square': {
       const period = parseDuration(s.period);
       const duty = s.duty ?? 0.5;
+      const shift = phase * period;
       return (v, t) => {
-        const cycle = (((t / period + phase) % 1) + 1) % 1;
-        return v + (cycle < duty ? (s.high ?? 1) : (s.low ?? 0));
+        // modulo on milliseconds, not on fractions: 5.3 % 1 is 0.2999..., which would flip an edge
+        const into = (((t + shift) % period) + period) % period;
+        return v + (into < duty * period ? (s.high ?? 1) : (s.low ?? 0));
       };
     }
     case 'walk':

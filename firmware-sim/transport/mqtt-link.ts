@@ -93,6 +93,7 @@ export class MqttLink implements Link {
         client.publish(this.#fill(will.topic), will.payload ?? 'offline', { qos: will.qos ?? 1, retain: will.retain ?? true }, () => (clearTimeout(t), resolve()));
       });
     }
+    if (!client.connected) return void (await new Promise<void>((resolve) => client.end(true, {}, () => resolve())));
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => client.end(true, {}, () => resolve()), this.#o.stopTimeoutMs ?? 2000);
       client.end(false, {}, () => (clearTimeout(t), resolve()));

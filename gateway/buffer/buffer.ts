@@ -103,7 +103,12 @@ export class DiskBuffer implements RecordBuffer {
     let bytes = 0;
     let alerts = 0;
     for (const r of records) {
-      const payload = Buffer.from(JSON.stringify(r));
+      let payload: Buffer;
+      try {
+        payload = Buffer.from(JSON.stringify(r));
+      } catch (e) {
+        return Promise.reject(e); // a record JSON cannot hold (a BigInt, a cycle): the caller's bug, as a rejection
+      }
       if (payload.length > MAX_PAYLOAD_BYTES) return Promise.reject(new WeirError('BUFFER_FULL', `a record of ${payload.length} bytes is larger than the ${MAX_PAYLOAD_BYTES} a buffer record may be`));
       const kind = r.kind === 'alert' ? KIND_ALERT : KIND_READING;
       if (kind === KIND_ALERT) alerts++;

@@ -6,6 +6,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../core/units.js';
 import { DeviceProfile } from '../../devices/profiles/schema.js';
+import { BufferConfig } from '../buffer/config.js';
+import { SinksConfig } from '../sinks/registry.js';
 
 const Duration = (def: string, description: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description });
 const Size = (def: string, description: string) => Type.String({ pattern: SIZE_PATTERN, default: def, description });
@@ -169,6 +171,8 @@ export const WeirConfig = Type.Object(
     ingest: Ingest,
     profiles: Type.Array(DeviceProfile, { default: [], description: 'Device profiles, tried in order before the built-in ones.' }),
     profileFiles: Type.Array(Type.String(), { default: [], description: 'Profile YAML files or globs, relative to this file.' }),
+    buffer: BufferConfig,
+    sinks: SinksConfig,
     http: Http,
   },
   { additionalProperties: false, $id: 'https://weir.dev/schemas/weir-config.json', title: 'weir.yaml' },

@@ -3,8 +3,8 @@
  * not just permission bits: a read-only remount after SD card errors passes
  * access() checks), and with room for the buffer to grow.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Finding } from './finding.js';
 
 export interface DataDirProbeOptions {
@@ -21,7 +21,7 @@ export function probeDataDir(options: DataDirProbeOptions): Finding[] {
   const findings: Finding[] = [];
   const probe = join(dir, `.weir-doctor-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(resolve(dir));
     const fd = openSync(probe, 'w');
     try {
       writeSync(fd, 'weir doctor write test\n');
@@ -43,6 +43,14 @@ export function probeDataDir(options: DataDirProbeOptions): Finding[] {
   const status = free < fail ? 'fail' : free < warn ? 'warn' : 'ok';
   findings.push({ check: 'data-dir.free-space', status, detail: `${mib(free)} free of ${mib(total)} on the filesystem of ${dir}${status === 'ok' ? '' : ` (below ${mib(status === 'fail' ? fail : warn)})`}` });
   return findings;
+}
+
+/** mkdir -p without Node's recursive mode, which never returns under /proc (Node 20). */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
 }
 
 function mib(bytes: number): string {

@@ -13,6 +13,7 @@ import { InfluxdbSinkConfig } from './influxdb/config.js';
 import { InfluxdbSink } from './influxdb/influxdb-sink.js';
 import { MqttBridgeSinkConfig } from './mqtt-bridge/config.js';
 import { MqttBridgeSink } from './mqtt-bridge/mqtt-bridge-sink.js';
+import { KafkaSinkConfigSchema, createKafkaSink } from './kafka/index.js';
 
 /** What every sink factory may use besides its own config. */
 export interface SinkContext {
@@ -28,7 +29,7 @@ export const SinkConfig = Type.Union(
   [
     InfluxdbSinkConfig,
     MqttBridgeSinkConfig,
-    // ▼ kafka: the Kafka sink adds `KafkaSinkConfigSchema` (from ./kafka/index.js) here, and its factory below
+    KafkaSinkConfigSchema,
   ],
   { description: 'An upstream weir forwards every record to, chosen by `kind`.' },
 );
@@ -45,7 +46,7 @@ type Factory<K extends SinkConfig['kind']> = (config: Extract<SinkConfig, { kind
 const SINK_FACTORIES: { readonly [K in SinkConfig['kind']]: Factory<K> } = {
   influxdb: (config, ctx) => new InfluxdbSink(config, ctx),
   mqtt: (config, ctx) => new MqttBridgeSink(config, ctx),
-  // ▼ kafka: the Kafka sink adds `kafka: (config, ctx) => createKafkaSink(config, ctx),` here
+  kafka: (config, ctx) => createKafkaSink(config, ctx),
 };
 
 export interface ConfiguredSink {

@@ -158,6 +158,13 @@ export const sequenceKind: RuleKindDefinition<SequenceRule> = {
   },
 };
 
+/** Steps as message variables: `{open.ts}` reads as a time. */
+function stepVars(steps: Record<string, StepRecord>): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, step] of Object.entries(steps)) vars[name] = { ...step, ts: isoTime(step.ts) };
+  return vars;
+}
+
 function recordOf(r: ReadingRecord): StepRecord {
   return { ts: r.ts, value: r.value, device: r.device, metric: r.metric, tags: r.tags };
 }
@@ -178,8 +185,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
     const value = lastStep ? steps[lastStep.name]!.value : undefined;
     const ev = evidence(steps);
     if (timedOut) ev.push({ timedOut: true, within: spec.withinMs });
-    const vars: Record<string, unknown> = { within: `${spec.withinMs / 1000}s`, value };
-    for (const [name, step] of Object.entries(steps)) vars[name] = { ...step, ts: isoTime(step.ts) };
+    const vars = { ...stepVars(steps), within: `${spec.withinMs / 1000}s`, value };
     out.raise(at, value, ev, vars);
     s.matched = steps;
     if (spec.clear === undefined && spec.clearAfterMs === undefined) {
@@ -192,7 +198,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   const clear = (s: SequenceState, at: number, value: ReadingValue | undefined, ev: unknown[], out: OperatorOutput): void => {
     s.firing = false;
     s.clearAt = null;
-    out.clear(at, value, ev, { ...s.matched, value });
+    out.clear(at, value, ev, { ...stepVars(s.matched ?? {}), within: `${spec.withinMs / 1000}s`, value });
   };
   /** Partial matches whose time is up: trailing guards passed (a match) or a timeout. */
   const expire = (s: SequenceState, now: number, out: OperatorOutput): void => {
