@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -108,7 +108,7 @@ const settings: Settings = {
 };
 const stallMs = positive('stall-ms', a['stall-ms']);
 
-const outDir = a.out ?? join(root, 'bench/results');
+const outDir = resolve(a.out ?? join(root, 'bench/results'));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const scratch = mkdtempSync(join(tmpdir(), 'weir-bench-'));
 const profileDir = settings.cpuProf ? join(outDir, `profile-${stamp}`) : undefined;
@@ -256,7 +256,7 @@ async function bench(): Promise<BenchResult> {
       .filter((f) => f.endsWith('.cpuprofile'))
       .map((f) => join(dir, f))
       .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0];
-    if (file) profiles[kind] = { file: relative(root, file), summary: summariseProfile(file, /\/dist\/(gateway|devices)\//) };
+    if (file) profiles[kind] = { file: relative(root, file), summary: summariseProfile(file, new RegExp(`^file://${escapeRegExp(root)}dist/(gateway|devices)/`)) };
     else log(`${kind} wrote no CPU profile`);
   }
 
@@ -281,6 +281,10 @@ async function scrapeRss(weir: RunningBroker): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${weir.httpPort}/metrics`)).text();
   const m = /^(?:weir_)?process_resident_memory_bytes\s+(\d+)/m.exec(text);
   return m ? Number(m[1]) : undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function mosquittoVersion(): string {

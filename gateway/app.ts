@@ -22,6 +22,7 @@ import type { ExternalBrokerSource } from '../devices/mqtt/external-broker-sourc
 import { WEIR_VERSION } from './version.js';
 import { SystemClock } from './core/clock.js';
 import { startForwarding } from './compose/forwarding.js';
+import { startRules } from './compose/rules.js';
 
 export interface Gateway {
   readonly id: string;
@@ -59,7 +60,42 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
     // First consumer: the durable buffer. The device's PUBACK waits on this append.
     if (forwarding) consumers.push((readings) => forwarding.append(readings));
     const republish = config.ingest.republish;
-    if (republish.enabled) consumers.push(readingRepublisher((t, p, o) => publish?.(t, p, o), republish, metrics));
+    const republishReadings = republish.enabled ? readingRepublisher((t, p, o) => publish?.(t, p, o), republish, metrics) : undefined;
+    if (republishReadings) consumers.push(republishReadings);
+    // GPIO first: rules may switch its outputs. Loaded only when pins are configured.
+    const gpio = config.gpio.pins.length > 0
+      ? await (await import('../devices/gpio/index.js')).createGpioSource(config.gpio, loaded.profiles, { clock, log: log.child({ component: 'gpio' }) })
+      : undefined;
+    const rules =
+      config.rules.files.length > 0
+        ? startRules(
+            {
+              config: config.rules,
+              baseDir,
+              clock,
+              nextId: () => ids.next(),
+              log: log.child({ component: 'rules' }),
+              metrics,
+              publish: () => publish,
+              forward: forwarding ? (records) => forwarding.append(records) : undefined,
+              republish: republishReadings,
+              ...(gpio
+                ? {
+                    actuator: async (name: string, value: string | number | boolean) => {
+                      const r = await gpio.setOutput(name, value);
+                      if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+                    },
+                  }
+                : {}),
+            },
+            loaded.rules,
+          )
+        : undefined;
+    if (rules) {
+      consumers.push(rules.consume);
+      reloaders.push(async () => void (await rules.reload()));
+      stops.push(() => rules.stop());
+    }
     const deadLetter = config.ingest.deadLetter;
     const pipeline = new IngestPipeline({
       router,
@@ -69,6 +105,18 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
       consumers,
       ...(deadLetter.enabled ? { onBadFrame: deadLetterPublisher((t, p, o) => publish?.(t, p, o), deadLetter.topic, metrics) } : {}),
     });
+
+    const serialSources = config.serial.length
+      ? (await import('../devices/serial/index.js')).createSerialSources(config.serial, loaded.profiles, { clock, log: log.child({ component: 'serial' }) })
+      : [];
+    for (const source of serialSources) {
+      await source.start(pipeline.ingest, pipeline.problem); // a missing port is retried, never fatal
+      stops.push(() => source.stop());
+    }
+    if (gpio) {
+      await gpio.start(pipeline.ingest, pipeline.problem); // no GPIO on this board: one clear warning, the rest runs
+      stops.push(() => gpio.stop()); // outputs go to their safe state
+    }
 
     let broker: EmbeddedBroker | undefined;
     if (config.broker.enabled) {
@@ -138,11 +186,17 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
           const reasons = [...externalUp].filter(([, up]) => !up).map(([name]) => `external broker ${name} is not connected`);
           return { ready: reasons.length === 0, reasons };
         },
+        actions: {
+          '/api/rules/reload': async () => (rules ? rules.reload() : { ok: false, problems: ['no rules.files configured'] }),
+        },
         status: () => ({
           gateway: { id: gatewayId, version: WEIR_VERSION, boot: ids.boot, startedAt: new Date(startedAt).toISOString(), uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) },
           broker: broker ? { listeners: broker.listeners, clients: broker.aedes.connectedClients } : null,
           devices: { tracked: metrics.devices.size, overflowed: metrics.devices.overflowed },
           forwarding: forwarding?.status() ?? null,
+          rules: rules?.status() ?? null,
+          serial: serialSources.map((source) => source.status()),
+          gpio: gpio?.status() ?? null,
           profiles: router.filters(),
         }),
       });

@@ -72,7 +72,9 @@ async function purge(): Promise<void> {
 
 beforeAll(async () => {
   if (!canRun) return;
-  if (await installed()) throw new Error('a weir package is already installed on this machine; this suite installs and purges its own, remove that one first (dpkg --purge weir)');
+  if ((await installed()) || existsSync('/etc/weir') || existsSync('/etc/default/weir')) {
+    throw new Error('weir is (or was) installed on this machine (package, /etc/weir or /etc/default/weir); this suite installs and purges its own: remove those first');
+  }
   work = mkdtempSync(join(tmpdir(), 'weir-deb-'));
   await tryInstall(['lintian:/usr/bin/lintian', 'systemd:/usr/bin/systemd-analyze']);
   await sh('bash', ['deploy/package/build.sh', '--arch', 'amd64', '--out', join(work, 'out')], { timeout: 300_000 });
@@ -85,8 +87,12 @@ afterAll(async () => {
     nspawn.kill('SIGKILL');
     await exited(nspawn, 10_000).catch(() => undefined);
   }
-  if (canRun) await purge();
-  rmSync('/etc/default/weir', { force: true });
+  if (canRun && work) {
+    await purge();
+    // what the first-boot hook copied besides the package's own files (profiles, the environment)
+    rmSync('/etc/default/weir', { force: true });
+    rmSync('/etc/weir', { recursive: true, force: true });
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 }, 120_000);
 
@@ -264,6 +270,42 @@ describe.skipIf(!canRun)('the amd64 package', () => {
   }, 120_000);
 });
 
+describe.skipIf(!canRun)('the other packages the build makes', () => {
+  const unpack = async (file: string) => {
+    const dir = mkdtempSync(join(work, 'x-'));
+    await sh('dpkg-deb', ['-x', file, dir]);
+    return dir;
+  };
+  const nativeFiles = async (dir: string) => (await sh('find', [dir, '-type', 'f', '-name', '*.node'])).stdout.trim().split('\n').filter(Boolean);
+
+  it('arm64 and armhf carry native addons for their own architecture only', async () => {
+    const out = join(work, 'out-arm');
+    await sh('bash', ['deploy/package/build.sh', '--arch', 'arm64', '--arch', 'armhf', '--compress', 'gzip', '--out', out], { timeout: 300_000 });
+    const expected = { arm64: /^ELF 64-bit LSB shared object, ARM aarch64/, armhf: /^ELF 32-bit LSB shared object, ARM, EABI5/ };
+    for (const [arch, elf] of Object.entries(expected)) {
+      const file = join(out, `weir_${debVersion}_${arch}.deb`);
+      expect((await sh('dpkg-deb', ['-f', file, 'Architecture'])).stdout.trim()).toBe(arch);
+      expect((await sh('dpkg-deb', ['-f', file, 'Depends'])).stdout).toMatch(/nodejs \(>= 20\).*libc6 \(>= 2\.\d+\)/);
+      const natives = await nativeFiles(await unpack(file));
+      expect(natives.length, arch).toBeGreaterThan(0);
+      for (const native of natives) expect((await sh('file', ['-b', native])).stdout, native).toMatch(elf);
+    }
+  }, 300_000);
+
+  it('--node-runtime ships Node.js inside the package and drops the nodejs dependency', async () => {
+    const out = join(work, 'out-runtime');
+    // this machine's own node stands in for an official linux-x64 build
+    await sh('bash', ['deploy/package/build.sh', '--arch', 'amd64', '--node-runtime', `amd64=${resolve(process.execPath, '../..')}`, '--compress', 'none', '--out', out], { timeout: 300_000 });
+    const file = join(out, `weir_${debVersion}_amd64.deb`);
+    const depends = (await sh('dpkg-deb', ['-f', file, 'Depends'])).stdout;
+    expect(depends).not.toContain('nodejs');
+    expect(depends).toMatch(/libc6 \(>= 2\.\d+\)/);
+    const dir = await unpack(file);
+    expect(readFileSync(join(dir, 'usr/bin/weir'), 'utf8')).toContain('exec /usr/lib/weir/node/bin/node --max-semi-space-size=1 /usr/lib/weir/weir.js');
+    expect((await sh(join(dir, 'usr/lib/weir/node/bin/node'), [join(dir, 'usr/lib/weir/weir.js'), '--version'])).stdout.trim()).toBe(pkg.version);
+  }, 300_000);
+});
+
 describe.skipIf(!canRun)('the first-boot installer, run here on a fake boot partition', () => {
   let boot: string;
 
@@ -290,8 +332,11 @@ describe.skipIf(!canRun)('the first-boot installer, run here on a fake boot part
   }, 300_000);
 
   it('run again, it leaves the installed package alone and exits 0', async () => {
+    const before = statSync('/usr/lib/weir/weir.js').mtimeMs;
     await sh('bash', [join(root, 'deploy/pi/weir-firstboot.sh')], { env: { ...process.env, WEIR_BOOT_DIR: boot } });
+    expect(statSync('/usr/lib/weir/weir.js').mtimeMs).toBe(before);
     await purge();
+    rmSync('/etc/weir', { recursive: true, force: true }); // the card's profile stays after a purge
   }, 120_000);
 });
 
@@ -303,6 +348,7 @@ describe.skipIf(!nspawnWanted)('under systemd (systemd-nspawn): the first-boot h
   let init: number;
   let container: string;
   let card: string;
+  const machine = `weir-test-${process.pid}`;
   const inside = (args: string[], timeout = 60_000) => sh('nsenter', ['-t', String(init), '-a', ...args], { timeout });
 
   beforeAll(async () => {
@@ -326,10 +372,15 @@ describe.skipIf(!nspawnWanted)('under systemd (systemd-nspawn): the first-boot h
       '[Unit]\nDescription=weir first-boot test\nRequires=basic.target\nAfter=basic.target\nWants=weir-firstboot.service\nAllowIsolate=yes\n',
     );
     writeFileSync(join(upper('etc'), 'machine-id'), '0123456789abcdef0123456789abcdef\n');
+    // a board has no policy-rc.d; this machine may have one that forbids starting services
+    if (existsSync('/usr/sbin/policy-rc.d')) {
+      mkdirSync(join(upper('usr'), 'sbin'), { recursive: true });
+      await sh('mknod', [join(upper('usr'), 'sbin/policy-rc.d'), 'c', '0', '0']); // an overlayfs whiteout
+    }
     nspawn = spawn(
       'systemd-nspawn',
       [
-        '--quiet', '--register=no', '--keep-unit', '--link-journal=no', '--private-network', `--machine=weir-test-${process.pid}`,
+        '--quiet', '--register=no', '--keep-unit', '--link-journal=no', '--private-network', `--machine=${machine}`,
         '-D', join(container, 'rootfs'),
         `--overlay=/usr:${upper('usr')}:/usr`,
         `--overlay=/etc:${upper('etc')}:/etc`,
@@ -366,6 +417,8 @@ describe.skipIf(!nspawnWanted)('under systemd (systemd-nspawn): the first-boot h
   afterAll(async () => {
     if (init) await run('nsenter', ['-t', String(init), '-a', 'systemctl', 'poweroff']).catch(() => undefined);
     if (nspawn) await exited(nspawn, 30_000).catch(() => killChild(nspawn));
+    // nspawn leaves this empty folder behind when /run is not a tmpfs
+    rmSync(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
   }, 60_000);
 
   it('weir-firstboot ran at boot: weir is installed, active, on the card\'s config, and the hook disabled itself', async () => {
@@ -377,7 +430,10 @@ describe.skipIf(!nspawnWanted)('under systemd (systemd-nspawn): the first-boot h
     expect((await inside(['systemctl', 'is-enabled', 'weir.service'])).stdout.trim()).toBe('enabled');
     expect((await inside(['systemctl', 'is-enabled', 'weir-firstboot.service']).catch((e: Error) => ({ stdout: e.message }))).stdout).toContain('disabled');
     expect((await inside(['cat', '/etc/weir/weir.yaml'])).stdout).toContain('# from the card');
-    expect(readFileSync(join(card, 'weir-firstboot.log'), 'utf8')).toContain('done: weir');
+    const log = readFileSync(join(card, 'weir-firstboot.log'), 'utf8');
+    expect(log).toContain('done: weir');
+    // postinst started it (deb-systemd-invoke), not the hook's fallback
+    expect(log).not.toContain('starting weir');
     expect(existsSync(join(card, 'weir.yaml.applied'))).toBe(true);
   });
 

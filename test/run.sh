@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/ensure-debian-packages.sh
-ensure_debian_packages mosquitto:/usr/sbin/mosquitto mosquitto-clients:/usr/bin/mosquitto_pub
+ensure_debian_packages mosquitto:/usr/sbin/mosquitto mosquitto-clients:/usr/bin/mosquitto_pub socat:/usr/bin/socat openssl:/usr/bin/openssl
 source deploy/dev/ensure-build.sh
 
 status=0

@@ -73,11 +73,11 @@ describe('profile and binding checks', () => {
         '',
       ].join('\n'),
     );
-    // nested kind-unions (framing, checksum) are reported whole: core/validate narrows only the outer one
+    // nested kind-unions (framing, checksum) are narrowed to the chosen kind: core/validate narrows only the outer one
     expect(r.ok ? [] : r.problems.map((p) => formatProblem({ ...p, file: 'weir.yaml' }))).toEqual([
       'weir.yaml:4:38: profiles.0.transport.baud: expected integer to be greater or equal to 50',
-      'weir.yaml:4:51: profiles.0.transport.framing: {"kind":"slip","maxLength":0} is not allowed here',
-      'weir.yaml:4:91: profiles.0.transport.checksum: {"kind":"crc16","variant":"ibm"} is not allowed here',
+      'weir.yaml:4:76: profiles.0.transport.framing.maxLength: expected integer to be greater or equal to 1',
+      'weir.yaml:4:115: profiles.0.transport.checksum.variant: "ibm" is not one of "modbus", "ccitt-false", "xmodem"',
       `weir.yaml:5:59: profiles.1.decoder.layout.0: "int24le x" does not match the pattern ${BINARY_FIELD_PATTERN}`,
     ]);
   });

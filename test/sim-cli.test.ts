@@ -77,7 +77,7 @@ describe('weir sim command', () => {
     const text = t.out();
     expect(text).toMatch(/^weir sim tiny \(seed abc\): 4 devices for 1\.0s\n/);
     expect(text).toMatch(/messages {2}sent \d+, acknowledged \d+, failed 0, silenced 5/);
-    expect(text).toMatch(/links {5}0\/2 connected at the end/);
+    expect(text).toMatch(/links {5}2\/2 connected at the end of the run/);
     expect(text).toMatch(/faults {4}duplicate 1x \(3 messages\), silence 1x \(5 messages\)/);
   });
 

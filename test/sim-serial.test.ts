@@ -77,7 +77,7 @@ timeline:
     const polled: DeviceProfile = {
       name: 'kv-polled',
       decoder: { kind: 'kv' },
-      transport: { kind: 'serial', framing: { kind: 'crlf' }, poll: { request: 'READ\r\n', encoding: 'text', every: '100ms', timeout: '80ms' } },
+      transport: { kind: 'serial', framing: { kind: 'crlf' }, poll: { request: 'READ\r\n', encoding: 'text', every: '200ms', timeout: '150ms' } },
       metrics: { level: { min: 0, max: 100 } },
     };
     fleet = await run(`

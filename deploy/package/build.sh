@@ -74,7 +74,7 @@ elf_depends() {
   case ${glibcxx:-0} in 0 | [0-9] | 1[0-9] | 20 | 21) gcc=5 ;; 22) gcc=6 ;; 23) gcc=7 ;; 24 | 25) gcc=8 ;; 26 | 27) gcc=9 ;; 28) gcc=10 ;; 29) gcc=11 ;; 30) gcc=12 ;; 31) gcc=13 ;; *) gcc=14 ;; esac
   for lib in $needed; do
     case $lib in
-      libc.so.6 | libm.so.6 | libpthread.so.0 | libdl.so.2 | librt.so.1) deps+=("libc6 (>= ${glibc:-2.17})") ;;
+      libc.so.6 | libm.so.6 | libpthread.so.0 | libdl.so.2 | librt.so.1 | ld-linux*) deps+=("libc6 (>= ${glibc:-2.17})") ;;
       libstdc++.so.6) deps+=("libstdc++6 (>= $gcc)") ;;
       libgcc_s.so.1) deps+=("libgcc-s1") ;;
       *) echo "weir: a shipped binary needs $lib, which no dependency provides" >&2; return 1 ;;

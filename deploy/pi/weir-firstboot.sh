@@ -89,9 +89,11 @@ elif [[ -z $current ]] || dpkg --compare-versions "$(dpkg-deb -f "$deb" Version)
   say "installing $(basename "$deb") ${extra[*]:+and ${#extra[@]} package(s) from weir/debs/}"
   apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 \
-      -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@" "${extra[@]}" "$deb" >>"$log_file" 2>&1
+      -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "${extra[@]}" "$deb" >>"$log_file" 2>&1
   }
-  if ! apt_install --no-download; then
+  # Without `apt-get update` apt downloads nothing when every dependency is already
+  # installed or on the card, and fails cleanly (installing nothing) when one is not.
+  if ! apt_install; then
     say "offline installation failed (a dependency is missing from the card); trying the network"
     if ! { apt-get -o DPkg::Lock::Timeout=300 update >>"$log_file" 2>&1 && apt_install; }; then
       say "ERROR: weir could not be installed: see the apt output above. weir needs nodejs (>= 20):"
@@ -110,9 +112,14 @@ if ! check=$(/usr/bin/weir check --config /etc/weir/weir.yaml 2>&1); then
 fi
 say "$check"
 
-# 4. postinst enabled and started weir; a configuration applied to an installed weir needs a restart.
+# 4. postinst enabled and started weir (unless a policy-rc.d said no); a configuration
+#    applied to a weir that was already installed needs a restart.
 systemctl enable weir.service >/dev/null 2>&1 || true
-if systemd_running && [[ $reinstalled == no && $config_changed == yes ]]; then
-  systemctl restart --no-block weir.service && say "restarting weir with the new configuration"
+if systemd_running; then
+  if ! systemctl is-active --quiet weir.service; then
+    systemctl start --no-block weir.service && say "starting weir"
+  elif [[ $reinstalled == no && $config_changed == yes ]]; then
+    systemctl restart --no-block weir.service && say "restarting weir with the new configuration"
+  fi
 fi
 finish

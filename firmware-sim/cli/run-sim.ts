@@ -67,10 +67,9 @@ export async function runSim(options: SimCommandOptions, io: SimIo): Promise<num
   }
   io.onStarted?.(fleet);
   const info: RunInfo = { scenario: plan.name, seed: plan.seed, durationMs: plan.durationMs, serialPaths: Object.fromEntries(fleet.serialPaths) };
-  if (!options.json) {
-    // the gateway needs these paths in its serial: section before the devices can be heard
-    for (const [device, path] of fleet.serialPaths) io.stderr.write(`serial device ${device}: the gateway opens ${path}\n`);
-  }
+  // the gateway needs these paths in its serial: section before the devices can be heard, so they come
+  // first and on stderr even with --json (whose one object arrives only at the end)
+  for (const [device, path] of fleet.serialPaths) io.stderr.write(`serial device ${device}: the gateway opens ${path}\n`);
   const view = options.json ? undefined : new LiveView(io.stderr, `weir sim ${plan.name}  seed ${plan.seed}  ${plan.devices.length} devices`, plan.durationMs, () => fleet.stats());
   view?.start();
   const final = await untilDone(fleet, io.signal);

@@ -15,7 +15,7 @@ export function summaryText(info: RunInfo, s: StatsSnapshot): string {
     `  messages  sent ${m.sent}, acknowledged ${m.acknowledged}, failed ${m.failed}${m.pending ? `, unacknowledged at stop ${m.pending}` : ''}${m.suppressed ? `, silenced ${m.suppressed}` : ''}`,
     `  readings  sent ${s.readings.sent}, acknowledged ${s.readings.acknowledged} (what the gateway should count)`,
     `  rate      ${s.rate.achieved} msg/s acknowledged${s.rate.target !== undefined ? ` (target ${round(s.rate.target)} msg/s${s.rate.achieved < s.rate.target * 0.95 ? ', NOT reached' : ''})` : ''}`,
-    `  links     ${s.links.connected}/${s.links.total} connected at the end, ${s.links.disconnects} disconnects, ${s.links.reconnects} reconnects`,
+    `  links     ${s.links.connected}/${s.links.total} connected at the end of the run, ${s.links.disconnects} disconnects, ${s.links.reconnects} reconnects`,
     `  lag       scheduler p99 ${s.lagMs.p99} ms, max ${s.lagMs.max} ms`,
   ];
   if (s.latencyMs) lines.push(`  latency   publish to receive p50 ${s.latencyMs.p50} ms, p90 ${s.latencyMs.p90} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms (${s.latencyMs.count} received)`);

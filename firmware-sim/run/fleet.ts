@@ -40,6 +40,13 @@ export interface FleetOptions {
   readonly drainMs?: number;
   /** Emissions per timer callback before yielding to I/O. Default 2000. */
   readonly batch?: number;
+  /**
+   * Unacknowledged messages a connected link may hold before the scheduler waits for it. Default 500.
+   * Without it a generator faster than its socket only queues: messages count as sent long before they
+   * leave, and the achieved rate lies. A disconnected link is not waited for (its queue is the fault),
+   * nor a serial port (a gateway that does not read it must not stall the MQTT devices).
+   */
+  readonly window?: number;
 }
 
 export interface Fleet {
@@ -76,12 +83,15 @@ class Runner implements Fleet {
   readonly #linkOf: Map<string, Link>;
   readonly #timeline: Timeline;
   readonly #polls = new Map<string, PollAnswerer>();
+  readonly #outstanding = new Map<Link, number>();
   #startAt = 0;
   #tickTimer: TimerHandle | undefined;
   #endTimer: TimerHandle | undefined;
   #watch: LatencyWatch | undefined;
   #stopping: Promise<StatsSnapshot> | undefined;
   #stoppedAt: number | undefined;
+  /** Links up when the run ended, before stop() closed them: what the summary reports. */
+  #connectedAtStop: number | undefined;
   #resolveFinished!: (s: StatsSnapshot) => void;
 
   constructor(plan: SimPlan, o: FleetOptions) {
@@ -149,7 +159,7 @@ class Runner implements Fleet {
   }
 
   stats(): StatsSnapshot {
-    const connected = this.#links.filter((l) => l.connected).length;
+    const connected = this.#connectedAtStop ?? this.#links.filter((l) => l.connected).length;
     const end = this.#stoppedAt ?? this.#clock.now();
     const elapsed = Math.min(end - this.#startAt, this.plan.durationMs ?? Infinity);
     return this.#stats.snapshot({ elapsedMs: elapsed, devices: this.devices.length, links: this.#links.length, connected, targetRate: this.#o.targetRate });
@@ -169,6 +179,7 @@ class Runner implements Fleet {
     const until = Date.now() + (this.#o.drainMs ?? 3000);
     // waiting helps only while some link can still deliver an acknowledgement
     while (this.#pending() > 0 && Date.now() < until && this.#links.some((l) => l.connected)) await new Promise((r) => setTimeout(r, 20));
+    this.#connectedAtStop = this.#links.filter((l) => l.connected).length;
     await Promise.allSettled(this.#links.map((l) => l.stop()));
     await this.#watch?.stop();
     const final = this.stats();
@@ -202,9 +213,16 @@ class Runner implements Fleet {
     const now = this.#now();
     const limit = this.#o.batch ?? 2000;
     const end = this.plan.durationMs ?? Infinity;
+    const window = this.#o.window ?? 500;
     for (let n = 0; n < limit; n++) {
       const top = this.#heap.peek();
       if (!top || top.due > now || top.due >= end) break;
+      const link = this.#linkOf.get(top.item.id);
+      if (link?.kind === 'mqtt' && link.connected && (this.#outstanding.get(link) ?? 0) >= window) {
+        // backpressure: wait for acknowledgements; the lag histogram shows the cost honestly
+        this.#tickTimer = this.#clock.setTimeout(() => this.#tick(), 2);
+        return;
+      }
       this.#heap.pop();
       this.#stats.lag.record(now - top.due);
       this.#emit(top.item, top.due);
@@ -232,7 +250,9 @@ class Runner implements Fleet {
     stats.bytes += m.bytes.length;
     for (const f of m.faults) stats.fault(f).messages++;
     if (!link) return this.#failed({ code: 'LINK_DOWN', message: `no link for ${device.id}` });
+    this.#outstanding.set(link, (this.#outstanding.get(link) ?? 0) + 1);
     link.send(m, (failure) => {
+      this.#outstanding.set(link, this.#outstanding.get(link)! - 1);
       if (failure) return this.#failed(failure);
       stats.acknowledged++;
       stats.readingsAcknowledged += m.readings;

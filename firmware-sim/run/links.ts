@@ -64,6 +64,7 @@ export function wireLinks(plan: SimPlan, devices: readonly SimDevice[], events: 
 
   const serialDevices = devices.filter((d) => d.spec.transport === 'serial');
   const unbound = serialDevices.filter((d) => d.spec.serialPath === undefined);
+  if (o.serialPath !== undefined && unbound.length === 0) throw new SimError('BAD_OPTION', '--serial names a port but no serial device would use it');
   if (o.serialPath !== undefined && unbound.length > 1) {
     throw new SimError('BAD_OPTION', `--serial names one port but the scenario has ${unbound.length} serial devices without a serial.path`);
   }

@@ -97,7 +97,9 @@ export function planScenario(s: Scenario, ctx: PlanContext): { plan?: SimPlan; p
 
   const timeline: PlannedEvent[] = [];
   s.timeline.forEach((event, i) => {
-    const planned = planEvent(event, i, devices, durationMs, (path, message) => at(['timeline', i, ...path], message));
+    // a --duration shorter than the file's timeline cuts the run short; only the file's own duration is checked
+    const fileDurationMs = s.duration === undefined ? undefined : parseDuration(s.duration);
+    const planned = planEvent(event, i, devices, fileDurationMs, (path, message) => at(['timeline', i, ...path], message));
     if (planned) timeline.push(planned);
   });
   timeline.sort((a, b) => a.atMs - b.atMs || a.index - b.index);

@@ -56,5 +56,42 @@ export function buildCli(exit: (code: number) => void): Command {
     .requiredOption('-f, --file <file>', 'users file')
     .action(async (username: string, o: { file: string }) => exit(await (await import('./users.js')).runUsersRemove(o.file, username)));
 
+  program
+    .command('doctor')
+    .description('report what this gateway can reach on this board; exit 1 if any check fails')
+    .option('-c, --config <file>', 'weir.yaml to check against (default: the embedded defaults)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => exit(await (await import('./doctor.js')).runDoctorCommand(o)));
+
+  const rules = program.command('rules').description('test and replay alert rules');
+  rules
+    .command('test <files...>')
+    .description('run the test cases carried in rule files on a virtual clock; exit 1 on a mismatch')
+    .action(async (files: string[]) => exit(await (await import('../../rules/index.js')).runRulesTest(files, { stdout: process.stdout, stderr: process.stderr })));
+  rules
+    .command('replay')
+    .description('run NDJSON readings through rules on event time; print each alert transition as a JSON line')
+    .requiredOption('--rules <files...>', 'rule files')
+    .requiredOption('--events <file>', 'NDJSON readings: {"ts","device","metric","value","tags"?} per line')
+    .action(async (o: { rules: string[]; events: string }) =>
+      exit(await (await import('../../rules/index.js')).runRulesReplay({ rulesFiles: o.rules, eventsFile: o.events, out: { stdout: process.stdout, stderr: process.stderr } })),
+    );
+
+  const buffer = program.command('buffer').description('look into the store-and-forward buffer (running or stopped gateway)');
+  buffer
+    .command('stats')
+    .description('records and bytes buffered, per-sink lag, drops, recoveries')
+    .option('--data-dir <dir>', 'the gateway data directory', './data')
+    .action(async (o: { dataDir: string }) => exit(await (await import('../buffer/index.js')).runBufferStats(o.dataDir)));
+  buffer
+    .command('inspect')
+    .description('what is queued, for which sink')
+    .option('--data-dir <dir>', 'the gateway data directory', './data')
+    .option('--sink <name>', 'only what this sink has not had')
+    .option('--limit <n>', 'at most this many records', (v) => Number.parseInt(v, 10), 20)
+    .action(async (o: { dataDir: string; sink?: string; limit: number }) =>
+      exit(await (await import('../buffer/index.js')).runBufferInspect(o.dataDir, { ...(o.sink ? { sink: o.sink } : {}), limit: o.limit })),
+    );
+
   return program;
 }

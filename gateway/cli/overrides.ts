@@ -15,7 +15,7 @@ export function applyOverrides(loaded: LoadedConfig, o: StartOverrides): LoadedC
   if (o.mqttPort !== undefined) config.broker.listeners.tcp.port = o.mqttPort;
   if (o.httpPort !== undefined) config.http.port = o.httpPort;
   if (o.dataDir !== undefined) config.gateway.dataDir = o.dataDir;
-  return deepFreeze({ ...loaded, config });
+  return { ...deepFreeze({ config, profiles: loaded.profiles, file: loaded.file }), rules: loaded.rules };
 }
 
 export function parsePort(text: string): number {

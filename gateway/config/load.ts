@@ -12,12 +12,16 @@ import { applyDefaultsAndValidate, sortProblems } from '../core/validate.js';
 import { checkConfigSemantics } from './semantics.js';
 import { loadProfileFiles } from './profile-files.js';
 import type { DeviceProfile } from '../../devices/profiles/schema.js';
+import type { CompiledRule } from '../../rules/index.js';
+import { loadConfiguredRules } from '../compose/rule-files.js';
 
 export interface LoadedConfig {
   readonly config: WeirConfig;
   /** Profiles from `profiles:` and `profileFiles:`, in the order they are tried. */
   readonly profiles: readonly DeviceProfile[];
   readonly file: string | undefined;
+  /** The rules of `rules.files`, compiled (not frozen: compiled expressions are live objects). */
+  readonly rules: readonly CompiledRule[];
 }
 
 export type LoadResult = { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] };
@@ -57,8 +61,10 @@ function loadFromSource(
   problems.push(...fromFiles.problems);
   const profiles = [...config.profiles, ...fromFiles.profiles];
   problems.push(...checkConfigSemantics(config, profiles, interpolated, fromFiles.origins));
-  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, loaded: deepFreeze({ config, profiles, file }) };
+  const rules = loadConfiguredRules(config.rules.files, baseDir);
+  if (!rules.ok) problems.push(...rules.problems);
+  if (problems.length > 0 || !rules.ok) return { ok: false, problems: sortProblems(problems) };
+  return { ok: true, loaded: { ...deepFreeze({ config, profiles, file }), rules: rules.rules } };
 }
 
 export function deepFreeze<T>(value: T): T {

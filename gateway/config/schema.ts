@@ -8,6 +8,9 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '../core/units.js';
 import { DeviceProfile } from '../../devices/profiles/schema.js';
 import { BufferConfig } from '../buffer/config.js';
 import { SinksConfig } from '../sinks/registry.js';
+import { RulesConfig } from '../compose/rules-config.js';
+import { SerialPortConfig } from '../../devices/serial/schema.js';
+import { GpioConfig } from '../../devices/gpio/schema.js';
 
 const Duration = (def: string, description: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description });
 const Size = (def: string, description: string) => Type.String({ pattern: SIZE_PATTERN, default: def, description });
@@ -171,6 +174,9 @@ export const WeirConfig = Type.Object(
     ingest: Ingest,
     profiles: Type.Array(DeviceProfile, { default: [], description: 'Device profiles, tried in order before the built-in ones.' }),
     profileFiles: Type.Array(Type.String(), { default: [], description: 'Profile YAML files or globs, relative to this file.' }),
+    serial: Type.Array(SerialPortConfig, { default: [], description: 'Serial ports, each bound to a device profile and a device id.' }),
+    gpio: GpioConfig,
+    rules: RulesConfig,
     buffer: BufferConfig,
     sinks: SinksConfig,
     http: Http,

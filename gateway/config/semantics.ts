@@ -7,6 +7,8 @@ import type { DeviceProfile } from '../../devices/profiles/schema.js';
 import { topicPatternProblem } from '../../devices/profiles/topic-pattern.js';
 import type { Problem, YamlSource } from '../core/yaml-source.js';
 import type { ProfileOrigin } from './profile-files.js';
+import { serialBindingProblems } from '../../devices/serial/settings.js';
+import { resolveGpioPins } from '../../devices/gpio/settings.js';
 
 export function checkConfigSemantics(
   config: WeirConfig,
@@ -61,5 +63,7 @@ export function checkConfigSemantics(
       at(origin.source, [...path, 'decoder'], 'a value decoder needs a {metric} topic segment or `metric`');
     }
   });
+  for (const p of serialBindingProblems(config.serial, profiles)) at(source, ['serial', ...p.path], p.message);
+  for (const p of resolveGpioPins(config.gpio.pins, profiles).problems) at(source, ['gpio', 'pins', ...p.path], p.message);
   return problems;
 }

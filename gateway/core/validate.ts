@@ -44,7 +44,7 @@ function narrowUnionByKind(error: ValueError): ValueError[] | undefined {
     const kinds = (error.schema.anyOf as TSchema[]).map((s) => (s.properties as Record<string, TSchema>).kind?.const).filter(Boolean);
     return [{ ...error, type: OWN_MESSAGE, path: `${error.path}/kind`, message: `unknown kind ${JSON.stringify(v.kind)}; expected one of ${kinds.join(', ')}` }];
   }
-  return [...Value.Errors(member, v)].map((e) => ({ ...e, path: error.path + e.path }));
+  return collectErrors(member, v).map((e) => ({ ...e, path: error.path + e.path }));
 }
 
 /** Marks an error whose message this file wrote itself. */

@@ -10,6 +10,8 @@ import { WeirError } from '../core/errors.js';
 export interface StatusProvider {
   ready(): { ready: boolean; reasons: string[] };
   status(): Record<string, unknown>;
+  /** POST endpoints (e.g. `/api/rules/reload`); a result with `ok: false` answers 422. */
+  readonly actions?: Readonly<Record<string, () => Promise<unknown>>>;
 }
 
 export interface HttpServer {
@@ -42,7 +44,15 @@ export async function startHttpServer(host: string, port: number, metrics: Metri
 }
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, provider: StatusProvider): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const action = provider.actions?.[path];
+  if (action) {
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+    req.resume(); // the body carries nothing we need
+    const result = await action();
+    const failed = typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
+    return json(res, failed ? 422 : 200, result);
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
