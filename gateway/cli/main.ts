@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WEIR_VERSION } from '../version.js';
 import { parsePort } from './overrides.js';
+import { registerSimCommand } from '../../firmware-sim/cli/register.js';
 
 // Commands load their modules on demand: `weir start` on a 1 GB board should not
 // carry the code of every other command in memory.
@@ -92,6 +93,9 @@ export function buildCli(exit: (code: number) => void): Command {
     .action(async (o: { dataDir: string; sink?: string; limit: number }) =>
       exit(await (await import('../buffer/index.js')).runBufferInspect(o.dataDir, { ...(o.sink ? { sink: o.sink } : {}), limit: o.limit })),
     );
+
+  // firmware-sim is a separate program sharing only device models; this registers its command lazily
+  registerSimCommand(program, exit);
 
   return program;
 }
