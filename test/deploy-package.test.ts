@@ -66,12 +66,27 @@ async function tryInstall(pkgs: string[]): Promise<void> {
   await sh('bash', ['-c', `source test/lib/ensure-debian-packages.sh && ensure_debian_packages ${pkgs.join(' ')}`], { timeout: 300_000 }).catch((e: Error) => console.warn(`optional tools not installed: ${e.message.slice(0, 300)}`));
 }
 
+/**
+ * One run at a time per machine: two copies of this suite (another session's `npm test`)
+ * would install and purge the same package under each other. flock's child holds the
+ * lock until its stdin closes, which also happens if this process dies.
+ */
+let lock: ChildProcess | undefined;
+async function lockTheMachine(): Promise<void> {
+  lock = spawn('flock', ['-w', '1200', '/run/lock/weir-deploy-package-test.lock', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    lock!.stdout!.once('data', () => resolve());
+    lock!.once('exit', (code) => reject(new Error(`could not lock the machine for the package tests (flock exited ${code})`)));
+  });
+}
+
 async function purge(): Promise<void> {
   if (await installed()) await dpkg(['--purge', 'weir']);
 }
 
 beforeAll(async () => {
   if (!canRun) return;
+  await lockTheMachine();
   if ((await installed()) || existsSync('/etc/weir') || existsSync('/etc/default/weir')) {
     throw new Error('weir is (or was) installed on this machine (package, /etc/weir or /etc/default/weir); this suite installs and purges its own: remove those first');
   }
@@ -79,7 +94,7 @@ beforeAll(async () => {
   await tryInstall(['lintian:/usr/bin/lintian', 'systemd:/usr/bin/systemd-analyze']);
   await sh('bash', ['deploy/package/build.sh', '--arch', 'amd64', '--out', join(work, 'out')], { timeout: 300_000 });
   deb = join(work, 'out', `weir_${debVersion}_amd64.deb`);
-}, 600_000);
+}, 1_800_000);
 
 afterAll(async () => {
   await killChild(service);
@@ -94,6 +109,7 @@ afterAll(async () => {
     rmSync('/etc/weir', { recursive: true, force: true });
   }
   if (work) rmSync(work, { recursive: true, force: true });
+  lock?.stdin?.end();
 }, 120_000);
 
 describe.skipIf(!canRun)('the amd64 package', () => {
