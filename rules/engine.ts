@@ -85,7 +85,7 @@ class Engine implements RuleEngine {
   #runtimes = new Map<string, RuleRuntime>();
   #byMetric = new Map<string, RuleRuntime[]>();
   #anyMetric: RuleRuntime[] = [];
-  /** device -> the entry of each device-keyed rule, by the rule's slotIndex. */
+  /** device -> the key entry of each rule for that device, by the rule's slotIndex. */
   #slots = new Map<string, (KeyEntry | undefined)[]>();
   #slotWidth = 0;
   #emitErrors = 0;
@@ -134,13 +134,15 @@ class Engine implements RuleEngine {
       slot = new Array<KeyEntry | undefined>(this.#slotWidth).fill(undefined);
       this.#slots.set(reading.device, slot);
     }
-    if (list) for (const rt of list) this.#handle(rt, reading, now, slot);
-    for (const rt of this.#anyMetric) this.#handle(rt, reading, now, slot);
+    // read once: each read of a number field of the reading may allocate a fresh heap number
+    const ts = reading.ts;
+    if (list) for (const rt of list) this.#handle(rt, reading, ts, now, slot);
+    for (const rt of this.#anyMetric) this.#handle(rt, reading, ts, now, slot);
   }
 
-  #handle(rt: RuleRuntime, reading: ReadingRecord, now: number, slot: (KeyEntry | undefined)[]): void {
+  #handle(rt: RuleRuntime, reading: ReadingRecord, ts: number, now: number, slot: (KeyEntry | undefined)[]): void {
     try {
-      rt.handle(reading, now, slot);
+      rt.handle(reading, ts, now, slot);
     } catch (error) {
       // an operator bug: count it against the rule and keep going
       rt.error(error);
@@ -229,7 +231,7 @@ class Engine implements RuleEngine {
     this.#slots = new Map();
     this.#slotWidth = 0;
     for (const rt of this.#runtimes.values()) {
-      rt.slotIndex = rt.rule.key.by === 'device' ? this.#slotWidth++ : -1;
+      rt.slotIndex = rt.cacheable ? this.#slotWidth++ : -1;
       for (const m of new Set(rt.rule.metrics)) {
         if (m === '*') {
           this.#anyMetric.push(rt);

@@ -1,10 +1,12 @@
 /**
  * Rule conditions in CEL (@marcbachmann/cel-js): parsed and type-checked once
- * at load, interpreted at run time. Nothing is compiled to JavaScript, so no
- * rule can reach `eval`, `Function` or the process. Why CEL over filtrex, with
+ * at load, interpreted at run time (common shapes by expr-fast.ts, the rest by
+ * cel-js). Nothing is compiled to JavaScript, so no rule can reach `eval`,
+ * `Function` or the process. Why CEL over filtrex, with
  * the measured speeds: rules/README.md.
  */
 import { Environment } from '@marcbachmann/cel-js';
+import { ASK_CEL, compileFast, type CelNode } from './expr-fast.js';
 
 export type CelType = 'dyn' | 'double' | 'string' | 'map' | 'bool';
 export type VariableSet = Readonly<Record<string, CelType>>;
@@ -13,6 +15,8 @@ export interface CompiledExpression {
   readonly source: string;
   /** Throws on evaluation errors (missing key, wrong type); callers count those. */
   readonly run: (context: object) => unknown;
+  /** The shortcut inside `run`, when the condition is in its subset: ASK_CEL where it leaves the answer to cel-js. */
+  readonly fast: ((context: Record<string, unknown>) => unknown) | undefined;
 }
 
 export type CompileResult =
@@ -66,8 +70,11 @@ function environmentFor(variables: VariableSet): Environment {
   return env;
 }
 
-/** Parses and type-checks a condition; it must yield a bool (or dyn, checked at run time). */
-export function compileCondition(source: string, variables: VariableSet): CompileResult {
+/**
+ * Parses and type-checks a condition; it must yield a bool (or dyn, checked at
+ * run time). `fast: false` leaves every evaluation to cel-js (tests, benchmarks).
+ */
+export function compileCondition(source: string, variables: VariableSet, options: { readonly fast?: boolean } = {}): CompileResult {
   const env = environmentFor(variables);
   let parsed: ReturnType<Environment['parse']>;
   try {
@@ -81,8 +88,16 @@ export function compileCondition(source: string, variables: VariableSet): Compil
     const what = checked.type === 'dyn' ? `a ${parsed.ast.op} expression` : `a ${checked.type}`;
     return { ok: false, message: `a condition must be true or false, but this is ${what}`, offset: 0 };
   }
-  const fn = parsed as (context: object) => unknown;
-  return { ok: true, expression: { source, run: fn } };
+  const cel = parsed as (context: object) => unknown;
+  // the common shapes skip the interpreter; anything it is unsure of still goes to cel-js
+  const fast = options.fast === false ? undefined : compileFast(parsed.ast as CelNode, variables);
+  const run = fast
+    ? (context: object) => {
+        const r = fast(context as Record<string, unknown>);
+        return r === ASK_CEL ? cel(context) : r;
+      }
+    : cel;
+  return { ok: true, expression: { source, run, fast } };
 }
 
 function failure(e: unknown): CompileResult {

@@ -55,23 +55,30 @@ const BY_TAG = 2;
 const BY_GLOBAL = 3;
 
 export class KeyEntry implements WakeTarget {
+  // declared in the order the hot path reads them: state, alive and seen share a cache line
+  state: unknown;
+  alive = true;
+  /**
+   * When the key was last seen, to within limits.idleTtl/16: it is written
+   * only when it moves that much (and the key moves to the back of the map),
+   * so the hot path reads it but rarely writes it.
+   */
+  seen: number;
+  alert: AlertState | undefined = undefined;
   want: number | undefined = undefined;
   queued: number | undefined = undefined;
-  alive = true;
-  alert: AlertState | undefined = undefined;
-  constructor(
-    readonly runtime: RuleRuntime,
-    readonly key: string,
-    readonly device: string | undefined,
-    public tags: Readonly<Record<string, string>>,
-    public state: unknown,
-    /**
-     * When the key was last seen, to within limits.idleTtl/16: it is written
-     * only when it moves that much (and the key moves to the back of the map),
-     * so the hot path reads it but rarely writes it.
-     */
-    public seen: number,
-  ) {}
+  readonly runtime: RuleRuntime;
+  readonly key: string;
+  readonly device: string | undefined;
+  tags: Readonly<Record<string, string>>;
+  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number) {
+    this.state = state;
+    this.seen = seen;
+    this.runtime = runtime;
+    this.key = key;
+    this.device = device;
+    this.tags = tags;
+  }
   wake(now: number): void {
     this.runtime.wakeKey(this, now);
   }
@@ -168,45 +175,42 @@ export class RuleRuntime implements OperatorOutput {
   // ── driven by the engine ──
   /**
    * Where this rule keeps its entry in the engine's per-device slot array
-   * (-1: not keyed by device). A slot is only a cache of `#keys`: one Map
-   * lookup per reading serves every rule keyed by device.
+   * (-1: none). A slot is only a cache of `#keys`: one Map lookup per reading
+   * (the device's) serves every rule, instead of one per rule with a key
+   * string built for it.
    */
   slotIndex = -1;
 
-  handle(r: ReadingRecord, now: number, slot: (KeyEntry | undefined)[]): void {
+  /** Whether the engine should give this rule a slot: not when one device's readings map to several keys. */
+  get cacheable(): boolean {
+    const metrics = this.rule.metrics;
+    return this.#keyBy !== BY_DEVICE_METRIC || (metrics.length === 1 && metrics[0] !== '*');
+  }
+
+  /** `ts` is `r.ts`, read once by the engine for all rules. */
+  handle(r: ReadingRecord, ts: number, now: number, slot: (KeyEntry | undefined)[]): void {
     const rule = this.rule;
     if (rule.matchDevice && !rule.matchDevice(r.device)) return;
     const tagKeys = this.#tagKeys;
     for (let i = 0; i < tagKeys.length; i++) if (r.tags[tagKeys[i]!] !== this.#tagValues[i]) return;
-    let key: string | undefined;
-    switch (this.#keyBy) {
-      case BY_DEVICE:
-        key = r.device;
-        break;
-      case BY_DEVICE_METRIC:
-        key = `${r.device}/${r.metric}`;
-        break;
-      case BY_TAG:
-        key = r.tags[this.#keyTag];
-        break;
-      default:
-        key = '*';
-    }
-    if (key === undefined) {
-      this.#s.ignored++; // the reading lacks the tag this rule is keyed by
-      return;
-    }
-    const time = this.#eventTime ? r.ts : now;
-    let e = this.slotIndex >= 0 ? slot[this.slotIndex] : undefined;
-    if (e === undefined || !e.alive) {
+    const time = this.#eventTime ? ts : now;
+    const at = this.slotIndex;
+    let e = at >= 0 ? slot[at] : undefined;
+    // a device's slot holds its key for every kind of key but a tag, which the device may change
+    if (e === undefined || !e.alive || (this.#keyBy === BY_TAG && e.key !== r.tags[this.#keyTag])) {
+      const key = this.#keyOf(r);
+      if (key === undefined) {
+        this.#s.ignored++; // the reading lacks the tag this rule is keyed by
+        return;
+      }
       e = this.#keys.get(key);
       if (e === undefined) e = this.#create(key, r, time, now);
-      if (this.slotIndex >= 0) slot[this.slotIndex] = e;
+      if (at >= 0) slot[at] = e;
     }
     if (now - e.seen > this.#moveAfter) {
       // approximate LRU: move a key to the back of the map now and then, not on every reading
-      this.#keys.delete(key);
-      this.#keys.set(key, e);
+      this.#keys.delete(e.key);
+      this.#keys.set(e.key, e);
       e.seen = now;
     }
     this.#current = e;
@@ -221,6 +225,19 @@ export class RuleRuntime implements OperatorOutput {
       this.#op.onReading(e.state, r, time, this);
     }
     this.#reschedule(e);
+  }
+
+  #keyOf(r: ReadingRecord): string | undefined {
+    switch (this.#keyBy) {
+      case BY_DEVICE:
+        return r.device;
+      case BY_DEVICE_METRIC:
+        return `${r.device}/${r.metric}`;
+      case BY_TAG:
+        return r.tags[this.#keyTag];
+      default:
+        return '*';
+    }
   }
 
   wakeKey(e: KeyEntry, now: number): void {

@@ -107,8 +107,10 @@ export class WakeScheduler {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!less(h[i]!, parent)) break;
+      h[p] = h[i]!;
+      h[i] = parent;
       i = p;
     }
   }
@@ -126,7 +128,9 @@ export class WakeScheduler {
       if (l < h.length && less(h[l]!, h[m]!)) m = l;
       if (r < h.length && less(h[r]!, h[m]!)) m = r;
       if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      const child = h[m]!;
+      h[m] = h[i]!;
+      h[i] = child;
       i = m;
     }
   }

@@ -5,16 +5,18 @@
  * upgraded in place, purged; then installed again by the first-boot hook from
  * a fake boot partition. Where systemd-nspawn is available the same package
  * also runs under a real systemd, installed by the first-boot hook inside the
- * container. Needs root; every step that changes the system is undone in
- * afterAll, whatever failed.
+ * container (test/lib/nspawn.ts). Needs root; one run per machine at a time
+ * (a flock), and every step that changes the system is undone in afterAll,
+ * whatever failed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { client, collector, eventually, metricValue, sleep } from './lib/mqtt.js';
 import { exited, freePort, killChild, run, waitForPort } from './lib/processes.js';
+import { bootContainer, prepareContainer, type Container } from './lib/nspawn.js';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -26,7 +28,6 @@ const has = (bin: string) => existsSync(bin);
 let work: string;
 let deb: string;
 let service: ChildProcess | undefined;
-let nspawn: ChildProcess | undefined;
 
 /** Runs a command to completion and returns its output; rejects with both streams on failure. */
 async function sh(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
@@ -98,10 +99,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killChild(service);
-  if (nspawn && nspawn.exitCode === null && nspawn.signalCode === null) {
-    nspawn.kill('SIGKILL');
-    await exited(nspawn, 10_000).catch(() => undefined);
-  }
   if (canRun && work) {
     await purge();
     // what the first-boot hook copied besides the package's own files (profiles, the environment)
@@ -122,7 +119,7 @@ describe.skipIf(!canRun)('the amd64 package', () => {
     expect(field('Maintainer')).toMatch(/^.+ <[^@ ]+@[^@ ]+>$/);
     expect(field('Description')).toMatch(/IoT edge gateway/);
     const depends = field('Depends')!.split(', ');
-    expect(depends).toEqual(expect.arrayContaining(['nodejs (>= 20)', 'adduser', 'libgcc-s1']));
+    expect(depends).toEqual(expect.arrayContaining(['nodejs (>= 20.11)', 'adduser', 'libgcc-s1']));
     // computed from the symbols the shipped addons use
     expect(depends.find((d) => d.startsWith('libc6'))).toMatch(/^libc6 \(>= 2\.\d+\)$/);
     expect(field('Installed-Size')).toMatch(/^\d+$/);
@@ -159,6 +156,10 @@ describe.skipIf(!canRun)('the amd64 package', () => {
       '/usr/share/man/man1/weir.1.gz': '-rw-r--r--',
     };
     for (const [path, mode] of Object.entries(expected)) expect(entries.get(path)?.mode, path).toBe(mode);
+    // the device profile library, for people to copy into /etc/weir/profiles/
+    for (const file of readdirSync(join(root, 'devices/profiles/library')).filter((f) => f.endsWith('.yaml'))) {
+      expect(entries.get(`/usr/share/weir/profiles/${file}`)?.mode, file).toBe('-rw-r--r--');
+    }
     const paths = [...entries.keys()];
     // nothing for another architecture, no musl builds, no machine-local build/, no data directory
     expect(paths.filter((p) => p.endsWith('.node')).every((p) => p.includes('/prebuilds/linux-x64/') && !p.includes('.musl.'))).toBe(true);
@@ -200,9 +201,16 @@ describe.skipIf(!canRun)('the amd64 package', () => {
     expect((await sh('weir', ['check', '--config', '/etc/weir/weir.yaml'])).stdout).toContain('/etc/weir/weir.yaml: ok');
     const help = (await sh('weir', ['--help'])).stdout;
     if (/^\s+doctor\b/m.test(help)) {
-      // the findings depend on this machine; the command must run and report as the service user
-      const doctor = await run('setpriv', ['--reuid=weir', '--regid=weir', '--init-groups', '--', '/usr/bin/weir', 'doctor', '--config', '/etc/weir/weir.yaml'], { cwd: '/var/lib/weir' }).catch((e: { stdout: string; code: number }) => e);
-      expect(doctor.stdout.length).toBeGreaterThan(0);
+      // as the service user, against the service's config; 1883 is taken on this machine, so no exit code is asserted
+      const doctor = await run('setpriv', ['--reuid=weir', '--regid=weir', '--init-groups', '--', '/usr/bin/weir', 'doctor', '--config', '/etc/weir/weir.yaml', '--json'], { cwd: '/var/lib/weir' }).catch(
+        (e: { stdout: string; stderr: string }) => e,
+      );
+      const { findings } = JSON.parse(doctor.stdout) as { findings: { check: string; status: string; detail: string }[] };
+      console.info(`weir doctor (as weir, here):\n${findings.map((f) => `[${f.status}] ${f.check}  ${f.detail}`).join('\n')}`);
+      expect(findings.find((f) => f.check === 'config')?.status).toBe('ok');
+      const dataDir = findings.filter((f) => f.check.startsWith('data-dir'));
+      expect(dataDir.length).toBeGreaterThan(0);
+      expect(dataDir.filter((f) => f.status === 'fail')).toEqual([]);
     } else {
       console.info('weir doctor is not registered in this build; skipped');
     }
@@ -301,7 +309,7 @@ describe.skipIf(!canRun)('the other packages the build makes', () => {
     for (const [arch, elf] of Object.entries(expected)) {
       const file = join(out, `weir_${debVersion}_${arch}.deb`);
       expect((await sh('dpkg-deb', ['-f', file, 'Architecture'])).stdout.trim()).toBe(arch);
-      expect((await sh('dpkg-deb', ['-f', file, 'Depends'])).stdout).toMatch(/nodejs \(>= 20\).*libc6 \(>= 2\.\d+\)/);
+      expect((await sh('dpkg-deb', ['-f', file, 'Depends'])).stdout).toMatch(/nodejs \(>= 20\.11\).*libc6 \(>= 2\.\d+\)/);
       const natives = await nativeFiles(await unpack(file));
       expect(natives.length, arch).toBeGreaterThan(0);
       for (const native of natives) expect((await sh('file', ['-b', native])).stdout, native).toMatch(elf);
@@ -358,114 +366,76 @@ describe.skipIf(!canRun)('the first-boot installer, run here on a fake boot part
 
 // ---- under a real systemd -------------------------------------------------------------------
 
-const nspawnWanted = canRun && has('/usr/bin/systemd-nspawn') && process.env.WEIR_TEST_NSPAWN !== '0';
-
-describe.skipIf(!nspawnWanted)('under systemd (systemd-nspawn): the first-boot hook installs and starts weir.service', () => {
-  let init: number;
-  let container: string;
+// WEIR_TEST_NSPAWN=0 leaves this part out; without systemd-nspawn (Debian's systemd-container) it is skipped.
+describe.skipIf(!canRun || process.env.WEIR_TEST_NSPAWN === '0')('under systemd (systemd-nspawn): the first-boot hook installs and starts weir.service', () => {
+  let container: Container | undefined;
   let card: string;
-  const machine = `weir-test-${process.pid}`;
-  const inside = (args: string[], timeout = 60_000) => sh('nsenter', ['-t', String(init), '-a', ...args], { timeout });
+  const inside = (args: string[]) => container!.inside(args);
 
   beforeAll(async () => {
+    await tryInstall(['systemd-container:/usr/bin/systemd-nspawn']);
+    if (!has('/usr/bin/systemd-nspawn')) return;
     if (await installed()) await purge();
-    // The container boots this machine's own /usr with /etc and /var as overlays on
-    // throwaway upper layers, a private network (1883 is free in there) and the
-    // fake card on /boot/firmware. It boots a small target: no host services.
-    container = join(work, 'nspawn');
-    const upper = (d: string) => join(container, 'upper', d);
-    for (const d of ['rootfs/usr/lib', 'upper/etc/systemd/system', 'upper/var', 'upper/usr', 'work', 'card/weir/firstboot']) mkdirSync(join(container, d), { recursive: true });
-    for (const l of ['bin', 'lib', 'lib64', 'sbin']) if (existsSync(`/${l}`) && lstatSync(`/${l}`).isSymbolicLink()) await sh('ln', ['-s', readlinkSync(`/${l}`), join(container, 'rootfs', l)]);
-    writeFileSync(join(container, 'rootfs/usr/lib/os-release'), readFileSync('/usr/lib/os-release'));
-    card = join(container, 'card');
+    // A card as prepare-card.sh leaves it, on /boot/firmware; the container boots a
+    // small target that wants only weir-firstboot.service (no host services), with
+    // a private network, so 1883 is free in there.
+    const dir = join(work, 'nspawn');
+    const upper = prepareContainer(dir);
+    card = join(dir, 'card');
+    mkdirSync(card);
     await sh('cp', [deb, card]);
     writeFileSync(join(card, 'weir.yaml'), `${readFileSync(join(root, 'deploy/package/weir.yaml'), 'utf8')}\n# from the card\n`);
     // what install-hook.sh does on the board, into the container's upper layers
-    const staging = join(container, 'upper');
-    await sh('sh', [join(root, 'deploy/pi/install-hook.sh')], { env: { ...process.env, WEIR_ROOT: staging } });
+    await sh('sh', [join(root, 'deploy/pi/install-hook.sh')], { env: { ...process.env, WEIR_ROOT: join(dir, 'upper') } });
     writeFileSync(
-      join(upper('etc'), 'systemd/system/weir-test.target'),
+      join(upper.etc, 'systemd/system/weir-test.target'),
       '[Unit]\nDescription=weir first-boot test\nRequires=basic.target\nAfter=basic.target\nWants=weir-firstboot.service\nAllowIsolate=yes\n',
     );
-    writeFileSync(join(upper('etc'), 'machine-id'), '0123456789abcdef0123456789abcdef\n');
     // a board has no policy-rc.d; this machine may have one that forbids starting services
     if (existsSync('/usr/sbin/policy-rc.d')) {
-      mkdirSync(join(upper('usr'), 'sbin'), { recursive: true });
-      await sh('mknod', [join(upper('usr'), 'sbin/policy-rc.d'), 'c', '0', '0']); // an overlayfs whiteout
+      mkdirSync(join(upper.usr, 'sbin'), { recursive: true });
+      await sh('mknod', [join(upper.usr, 'sbin/policy-rc.d'), 'c', '0', '0']); // an overlayfs whiteout
     }
-    nspawn = spawn(
-      'systemd-nspawn',
-      [
-        '--quiet', '--register=no', '--keep-unit', '--link-journal=no', '--private-network', `--machine=${machine}`,
-        '-D', join(container, 'rootfs'),
-        `--overlay=/usr:${upper('usr')}:/usr`,
-        `--overlay=/etc:${upper('etc')}:/etc`,
-        `--overlay=/var:${upper('var')}:/var`,
-        `--bind=${card}:/boot/firmware`,
-        '-b', '--', 'systemd.unit=weir-test.target',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let log = '';
-    nspawn.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    nspawn.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    // the container's systemd: a descendant of systemd-nspawn (which forks helpers first)
-    const children = (pid: number) => {
-      const file = `/proc/${pid}/task/${pid}/children`;
-      return existsSync(file) ? readFileSync(file, 'utf8').trim().split(' ').filter(Boolean).map(Number) : [];
-    };
-    const comm = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '');
-    await eventually(() => {
-      const queue = children(nspawn!.pid!);
-      for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-        if (comm(pid) === 'systemd') return (init = pid) > 0;
-        queue.push(...children(pid));
-      }
-      return false;
-    }, 20_000, `the container to start:\n${log}`);
-    await eventually(
-      async () => ['running', 'degraded'].includes((await run('nsenter', ['-t', String(init), '-a', 'systemctl', 'is-system-running']).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout.trim()),
-      180_000,
-      `the container to finish booting:\n${log}`,
-    );
-  }, 240_000);
+    container = await bootContainer({ dir, binds: { [card]: '/boot/firmware' }, unit: 'weir-test.target' });
+  }, 300_000);
 
   afterAll(async () => {
-    if (init) await run('nsenter', ['-t', String(init), '-a', 'systemctl', 'poweroff']).catch(() => undefined);
-    if (nspawn) await exited(nspawn, 30_000).catch(() => killChild(nspawn));
-    // nspawn leaves this empty folder behind when /run is not a tmpfs
-    rmSync(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
+    await container?.dispose();
   }, 60_000);
 
-  it('weir-firstboot ran at boot: weir is installed, active, on the card\'s config, and the hook disabled itself', async () => {
-    const firstboot = await inside(['systemctl', 'show', 'weir-firstboot.service', '-p', 'Result', '-p', 'ExecMainStatus']);
+  it("weir-firstboot ran at boot: weir is installed, active, on the card's config, and the hook disabled itself", async (ctx) => {
+    if (!container) ctx.skip();
     const journal = (await inside(['journalctl', '-b', '-u', 'weir-firstboot', '-u', 'weir', '--no-pager', '-o', 'cat'])).stdout;
-    expect(firstboot.stdout, journal).toContain('ExecMainStatus=0');
-    const active = await run('nsenter', ['-t', String(init), '-a', 'systemctl', 'is-active', 'weir.service']).catch((e: { stdout: string }) => e);
-    expect(active.stdout.trim(), `${journal}\n${readFileSync(join(card, 'weir-firstboot.log'), 'utf8')}`).toBe('active');
-    expect((await inside(['systemctl', 'is-enabled', 'weir.service'])).stdout.trim()).toBe('enabled');
-    expect((await inside(['systemctl', 'is-enabled', 'weir-firstboot.service']).catch((e: Error) => ({ stdout: e.message }))).stdout).toContain('disabled');
-    expect((await inside(['cat', '/etc/weir/weir.yaml'])).stdout).toContain('# from the card');
     const log = readFileSync(join(card, 'weir-firstboot.log'), 'utf8');
+    expect((await inside(['systemctl', 'show', 'weir-firstboot.service', '-p', 'ExecMainStatus'])).stdout, journal).toContain('ExecMainStatus=0');
+    const active = await inside(['systemctl', 'is-active', 'weir.service']).catch((e: { stdout: string }) => e);
+    expect(active.stdout.trim(), `${journal}\n${log}`).toBe('active');
+    expect((await inside(['systemctl', 'is-enabled', 'weir.service'])).stdout.trim()).toBe('enabled');
+    expect((await inside(['systemctl', 'is-enabled', 'weir-firstboot.service']).catch((e: { stdout: string }) => e)).stdout.trim()).toBe('disabled');
+    expect((await inside(['cat', '/etc/weir/weir.yaml'])).stdout).toContain('# from the card');
     expect(log).toContain('done: weir');
     // postinst started it (deb-systemd-invoke), not the hook's fallback
     expect(log).not.toContain('starting weir');
     expect(existsSync(join(card, 'weir.yaml.applied'))).toBe(true);
   });
 
-  it('the hardened unit ingests on port 1883, reloads on SIGHUP and stops cleanly', async () => {
+  it('the hardened unit ingests on port 1883, reloads on SIGHUP and stops cleanly', async (ctx) => {
+    if (!container) ctx.skip();
     await inside(['mosquitto_pub', '-h', '127.0.0.1', '-p', '1883', '-t', 'weir/pi-1/telemetry', '-m', '{"humidity":40}']);
     await eventually(async () => (await inside(['curl', '-s', 'http://127.0.0.1:8080/metrics'])).stdout.includes('weir_readings_total{source="mqtt:embedded"} 1'), 10_000, 'the reading to be counted');
     const mainPid = (await inside(['systemctl', 'show', 'weir', '-p', 'MainPID', '--value'])).stdout.trim();
     await inside(['systemctl', 'reload', 'weir']);
     expect((await inside(['systemctl', 'show', 'weir', '-p', 'MainPID', '--value'])).stdout.trim()).toBe(mainPid);
     await inside(['systemctl', 'stop', 'weir']);
-    const shown = (await inside(['systemctl', 'show', 'weir', '-p', 'Result', '-p', 'ExecMainStatus', '-p', 'User'])).stdout;
+    const shown = (await inside(['systemctl', 'show', 'weir', '-p', 'Result', '-p', 'ExecMainStatus'])).stdout;
     expect(shown).toContain('Result=success');
     expect(shown).toContain('ExecMainStatus=0');
     const journal = (await inside(['journalctl', '-u', 'weir', '--no-pager', '-o', 'cat'])).stdout;
     expect(journal).toContain('SIGHUP: reloading.');
     expect(journal).toContain('Stopped cleanly.');
     expect((await inside(['stat', '-c', '%U %a', '/var/lib/weir'])).stdout.trim()).toBe('weir 750');
+    // on a board where nothing holds the ports, the doctor finds nothing that fails (warnings allowed)
+    const doctor = await inside(['setpriv', '--reuid=weir', '--regid=weir', '--init-groups', '--', '/usr/bin/weir', 'doctor', '--config', '/etc/weir/weir.yaml']).catch((e: Error) => e);
+    expect(doctor instanceof Error ? doctor.message : 'exit 0').toBe('exit 0');
   }, 60_000);
 });

@@ -89,7 +89,8 @@ declare -A elf=([amd64]='ELF 64-bit LSB .*x86-64' [arm64]='ELF 64-bit LSB .*ARM 
 for arch in "${arches[@]}"; do
   root="$work/root-$arch"
   node_bin=/usr/bin/node
-  depends='nodejs (>= 20), adduser'
+  # 20.11: import.meta.dirname (firmware-sim's profile library lookup)
+  depends='nodejs (>= 20.11), adduser'
   runtime=${runtimes[$arch]:-}
   echo "weir: staging $arch${runtime:+ with the Node.js runtime from $runtime}" >&2
   if [[ -n $runtime ]]; then node_bin=/usr/lib/weir/node/bin/node; fi

@@ -41,6 +41,11 @@ gzip -9n <"$src/deploy/debian/weir.1" >"$root/usr/share/man/man1/weir.1.gz"
 install -m 0644 "$src/README.md" "$doc/README.md"
 install -m 0644 "$src/docs/deploy.md" "$doc/deploy.md"
 gzip -9n <"$src/CHANGELOG.md" >"$doc/changelog.gz"
+# The device profile library, to copy into /etc/weir/profiles/ (the bundle has no devices/ folder).
+if compgen -G "$src/devices/profiles/library/*.yaml" >/dev/null; then
+  install -d "$root/usr/share/weir/profiles"
+  install -m 0644 "$src"/devices/profiles/library/*.yaml "$root/usr/share/weir/profiles/"
+fi
 
 # DEP-5 copyright: weir's own licence, then every npm package in the bundle and node_modules.
 node - "$manifest" "$src/deploy/debian/copyright.in" "$WEIR_MAINTAINER" "$WEIR_HOMEPAGE" "$years" >"$doc/copyright" <<'EOF'

@@ -96,7 +96,7 @@ elif [[ -z $current ]] || dpkg --compare-versions "$(dpkg-deb -f "$deb" Version)
   if ! apt_install; then
     say "offline installation failed (a dependency is missing from the card); trying the network"
     if ! { apt-get -o DPkg::Lock::Timeout=300 update >>"$log_file" 2>&1 && apt_install; }; then
-      say "ERROR: weir could not be installed: see the apt output above. weir needs nodejs (>= 20):"
+      say "ERROR: weir could not be installed: see the apt output above. weir needs nodejs (>= 20.11):"
       say "  put a nodejs .deb into weir/debs/ on the card, or use a package built with --node-runtime (docs/deploy.md)"
       exit 1
     fi

@@ -35,7 +35,8 @@ export function libraryDir(): string | undefined {
     const dir = resolve(import.meta.dirname, up, 'devices/profiles/library');
     if (existsSync(dir)) return dir;
   }
-  return undefined;
+  // the Debian package installs the library here (its bundle has no source tree)
+  return existsSync('/usr/share/weir/profiles') ? '/usr/share/weir/profiles' : undefined;
 }
 
 export function libraryProfiles(): { profiles: DeviceProfile[]; problems: Problem[] } {

@@ -1,4 +1,5 @@
 /** The `weir` command line. Each command lives in its own file; this one only declares them. */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { WEIR_VERSION } from '../version.js';
 import { parsePort } from './overrides.js';
@@ -14,6 +15,12 @@ const port = (text: string) => {
     throw new InvalidArgumentError((e as Error).message);
   }
 };
+
+/** Where an installed gateway keeps its config: $WEIR_CONFIG, else the package's /etc/weir/weir.yaml. */
+function defaultConfigFile(): string | undefined {
+  if (process.env.WEIR_CONFIG) return process.env.WEIR_CONFIG;
+  return existsSync('/etc/weir/weir.yaml') ? '/etc/weir/weir.yaml' : undefined;
+}
 
 export function buildCli(exit: (code: number) => void): Command {
   const program = new Command('weir')
@@ -32,8 +39,15 @@ export function buildCli(exit: (code: number) => void): Command {
   program
     .command('check')
     .description('validate a config file and everything it references; exit 1 with the list of problems')
-    .requiredOption('-c, --config <file>', 'weir.yaml to check')
-    .action(async (o: { config: string }) => exit((await import('./check.js')).runCheck(o.config)));
+    .option('-c, --config <file>', 'weir.yaml to check (default: $WEIR_CONFIG, else /etc/weir/weir.yaml)')
+    .action(async (o: { config?: string }) => {
+      const file = o.config ?? defaultConfigFile();
+      if (!file) {
+        process.stderr.write('weir check: no --config given, $WEIR_CONFIG unset and no /etc/weir/weir.yaml\n');
+        return exit(1);
+      }
+      exit((await import('./check.js')).runCheck(file));
+    });
 
   program
     .command('schema')
@@ -60,9 +74,12 @@ export function buildCli(exit: (code: number) => void): Command {
   program
     .command('doctor')
     .description('report what this gateway can reach on this board; exit 1 if any check fails')
-    .option('-c, --config <file>', 'weir.yaml to check against (default: the embedded defaults)')
+    .option('-c, --config <file>', 'weir.yaml to check against (default: $WEIR_CONFIG, else /etc/weir/weir.yaml, else the embedded defaults)')
     .option('--json', 'machine-readable output')
-    .action(async (o: { config?: string; json?: boolean }) => exit(await (await import('./doctor.js')).runDoctorCommand(o)));
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const config = o.config ?? defaultConfigFile();
+      exit(await (await import('./doctor.js')).runDoctorCommand({ ...o, ...(config ? { config } : {}) }));
+    });
 
   const rules = program.command('rules').description('test and replay alert rules');
   rules

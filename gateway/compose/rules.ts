@@ -5,8 +5,8 @@
  * Rule files hot-reload: the new set is validated whole before it replaces
  * the old one; state of unchanged rules is kept.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, PipelineRecord } from '../core/contracts.js';
 import type { AlertRecord, ReadingRecord } from '../core/records.js';
@@ -140,6 +140,11 @@ export function startRules(o: RulesOptions, initial: readonly CompiledRule[]): R
 /** Watches the directories of the rule files (editors replace files, so watching the file itself misses saves). */
 function watchRuleDirs(patterns: readonly string[], baseDir: string, onChange: () => void, log: Logger): FSWatcher[] {
   const dirs = new Set(expandRuleFiles(patterns, baseDir).map((f) => dirname(f)));
+  // the fixed part of each glob too, so the first file dropped into an empty rules/ is seen
+  for (const p of patterns) {
+    const fixed = resolve(baseDir, p.split('/').filter((_, i, all) => !all.slice(0, i + 1).some((l) => /[*?[{]/.test(l))).join('/') || '.');
+    if (existsSync(fixed) && statSync(fixed).isDirectory()) dirs.add(fixed);
+  }
   let timer: NodeJS.Timeout | undefined;
   const debounced = () => {
     clearTimeout(timer);

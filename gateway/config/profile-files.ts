@@ -4,6 +4,7 @@
  * profile or a list of them.
  */
 import { resolve } from 'node:path';
+import { isDynamicPattern } from 'tinyglobby';
 import { Type } from '@sinclair/typebox';
 import { DeviceProfile } from '../../devices/profiles/schema.js';
 import { readYamlFile, type Problem, type YamlSource } from '../core/yaml-source.js';
@@ -28,7 +29,8 @@ export function loadProfileFiles(
   const origins: ProfileOrigin[] = [];
   for (const pattern of patterns) {
     const files = glob([pattern], { cwd: baseDir, absolute: true }).sort();
-    if (files.length === 0) {
+    // a glob may match nothing (an empty profiles/ directory); a plain path must exist
+    if (files.length === 0 && !isDynamicPattern(pattern)) {
       problems.push({ file: resolve(baseDir, pattern), line: 1, col: 1, message: 'profileFiles: no file matches this path or glob' });
       continue;
     }

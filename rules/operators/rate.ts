@@ -79,6 +79,7 @@ export const rateKind: RuleKindDefinition<RateRule> = {
 };
 
 function rateOperator(spec: RateSpec): RuleOperator<RateState> {
+  const scratch: RateContext = { value: 0, metric: '', device: '', tags: {}, ts: 0, rate: 0, change: 0, previous: 0, elapsed: 0 };
   const fire = (s: RateState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
     const c = s.last!;
     const evidence = [{ from: { ts: c.ts - c.elapsed, value: c.previous }, to: { ts: c.ts, value: c.value }, rate: c.rate, change: c.change }];
@@ -91,28 +92,40 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
     onReading(s, r, time, out) {
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
-      const n = s.ts.length;
-      if (n > 0 && time <= s.ts[n - 1]!) return time < s.ts[n - 1]! ? out.late() : out.ignored();
-      s.ts.push(time);
-      s.vs.push(v);
-      if (spec.overMs === undefined) {
-        if (s.ts.length > 2) {
-          s.ts.shift();
-          s.vs.shift();
-        }
+      const ts = s.ts;
+      const vs = s.vs;
+      const n = ts.length;
+      if (n > 0 && time <= ts[n - 1]!) return time < ts[n - 1]! ? out.late() : out.ignored();
+      if (spec.overMs === undefined && n === 2) {
+        // the usual case, previous reading only: shift in place
+        ts[0] = ts[1]!;
+        vs[0] = vs[1]!;
+        ts[1] = time;
+        vs[1] = v;
       } else {
-        while (s.ts[0]! < time - spec.overMs || s.ts.length > spec.maxPoints) {
-          s.ts.shift();
-          s.vs.shift();
+        ts.push(time);
+        vs.push(v);
+        if (spec.overMs !== undefined) {
+          while (ts[0]! < time - spec.overMs || ts.length > spec.maxPoints) {
+            ts.shift();
+            vs.shift();
+          }
         }
       }
-      if (s.ts.length < 2) return;
-      const elapsed = time - s.ts[0]!;
-      const change = v - s.vs[0]!;
-      const ctx: RateContext = {
-        value: r.value, metric: r.metric, device: r.device, tags: r.tags, ts: time,
-        rate: change / (elapsed / spec.unitMs), change, previous: s.vs[0]!, elapsed,
-      };
+      if (ts.length < 2) return;
+      const elapsed = time - ts[0]!;
+      const change = v - vs[0]!;
+      // judged on a scratch object; copied into the state only when the verdict counts
+      const ctx = scratch;
+      ctx.value = r.value;
+      ctx.metric = r.metric;
+      ctx.device = r.device;
+      ctx.tags = r.tags;
+      ctx.ts = time;
+      ctx.rate = change / (elapsed / spec.unitMs);
+      ctx.change = change;
+      ctx.previous = vs[0]!;
+      ctx.elapsed = elapsed;
       let holds: boolean | undefined;
       if (!judgesClear(s)) holds = test(spec.when, ctx, out);
       else if (spec.clear) holds = test(spec.clear, ctx, out);
@@ -121,7 +134,8 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
         holds = w === undefined ? undefined : !w;
       }
       if (holds === undefined) return;
-      s.last = ctx;
+      if (s.last === null) s.last = { ...ctx };
+      else copyContext(s.last, ctx);
       const t = holdUpdate(s, spec, time, holds);
       if (t) fire(s, t, out);
     },
@@ -131,4 +145,16 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
     },
     nextWake: (s) => holdNextWake(s, spec),
   };
+}
+
+function copyContext(to: RateContext, from: RateContext): void {
+  to.value = from.value;
+  to.metric = from.metric;
+  to.device = from.device;
+  to.tags = from.tags;
+  to.ts = from.ts;
+  to.rate = from.rate;
+  to.change = from.change;
+  to.previous = from.previous;
+  to.elapsed = from.elapsed;
 }

@@ -202,6 +202,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   };
   /** Partial matches whose time is up: trailing guards passed (a match) or a timeout. */
   const expire = (s: SequenceState, now: number, out: OperatorOutput): void => {
+    if (s.partials.length === 0) return; // most readings: nothing in progress, nothing to allocate
     const keep: PartialMatch[] = [];
     for (const p of s.partials) {
       if (p.start + spec.withinMs >= now) keep.push(p);

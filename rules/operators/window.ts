@@ -56,6 +56,8 @@ export interface WindowSpec {
   readonly emit: { readonly metric: string; readonly value: string; readonly unit: string | undefined } | undefined;
   readonly latenessMs: number;
   readonly limits: RuleLimits;
+  /** Scratch context for `having`, one per operator (evaluation is synchronous). */
+  readonly havingContext: Record<string, unknown>;
 }
 
 export interface WindowInfo {
@@ -110,7 +112,7 @@ export const windowKind: RuleKindDefinition<WindowRule> = {
       knownPlaceholder: (p) => p.length === 1 && (vars[p[0]!] !== undefined || p[0] === 'start' || p[0] === 'end'),
       defaultMessage: `{rule}: ${aggregates[0]} is {${aggregates[0]}} on {key}`,
       create(env): RuleOperator<unknown> {
-        const spec: WindowSpec = { aggregates, having, emit, latenessMs, limits: env.limits };
+        const spec: WindowSpec = { aggregates, having, emit, latenessMs, limits: env.limits, havingContext: havingContext(aggregates) };
         switch (w.type) {
           case 'tumbling':
             return timeWindowOperator(spec, size!, size!);
@@ -160,8 +162,23 @@ export function closeWindow(
 
 export function judgeHaving(spec: WindowSpec, out: OperatorOutput, stats: Record<string, number>, window: WindowInfo, last: LastSeen): boolean | undefined {
   if (!spec.having) return undefined;
-  const ctx = { ...stats, start: window.start, end: window.end, key: out.key, device: last.device, metric: last.metric, tags: last.tags };
+  // one context object per rule, refilled: a spread of the stats per window was most of a window's cost
+  const ctx = spec.havingContext;
+  ctx['count'] = stats['count'];
+  for (const a of spec.aggregates) ctx[a] = stats[a];
+  ctx['start'] = window.start;
+  ctx['end'] = window.end;
+  ctx['key'] = out.key;
+  ctx['device'] = last.device;
+  ctx['metric'] = last.metric;
+  ctx['tags'] = last.tags;
   return test(spec.having, ctx, out);
+}
+
+function havingContext(aggregates: readonly string[]): Record<string, unknown> {
+  const ctx: Record<string, unknown> = { count: 0 };
+  for (const a of aggregates) ctx[a] = 0;
+  return Object.assign(ctx, { start: 0, end: 0, key: '', device: '', metric: '', tags: {} });
 }
 
 export function windowVars(stats: Record<string, number>, window: WindowInfo, last: LastSeen): Record<string, unknown> {
