@@ -40,7 +40,8 @@ const { values: a } = parseArgs({
     'ingest-rate': { type: 'string', default: '1000' },
     devices: { type: 'string', default: '100' },
     seed: { type: 'string', default: '42' },
-    skip: { type: 'string', default: '', description: 'comma list of: throughput, outage, kafka, vm' },
+    skip: { type: 'string', default: '' }, // comma list of: throughput, outage, kafka, vm
+    'node-flags': { type: 'string', default: '--max-semi-space-size=1' }, // weir's, as bin/weir.js's shebang gives them
   },
 });
 const SECONDS = Number(a.seconds);
@@ -97,7 +98,7 @@ let runNo = 0;
 async function weir(id: string, yaml: string): Promise<NodeServer> {
   const dir = join(work, `${++runNo}-${id}`);
   mkdirSync(dir);
-  return startWeir({ launcher, dir, yaml });
+  return startWeir({ launcher, dir, yaml, nodeFlags: a['node-flags'].split(/\s+/).filter(Boolean) });
 }
 
 interface SinkProgress {
@@ -129,7 +130,7 @@ async function untilDrained(httpPort: number, timeoutMs: number, maxLag = 0): Pr
 }
 
 // ── throughput: flood for SECONDS, with the given sinks ──────────────────────
-async function throughput(label: string, id: string, server: () => Promise<NodeServer>, sinks: SinkKind[], fsync: ThroughputRow['fsync']): Promise<ThroughputRow> {
+async function throughput(label: string, id: string, server: () => Promise<NodeServer>, sinks: SinkKind[], fsync: ThroughputRow['fsync'], drainRate: number | undefined): Promise<ThroughputRow> {
   const s = await server();
   try {
     const pub = await Publisher.connect(s.mqttPort, `bench-${id}`, prepared);
@@ -161,6 +162,7 @@ async function throughput(label: string, id: string, server: () => Promise<NodeS
       label,
       sinks: sinks.map((k) => (k === 'down' ? 'influxdb, unreachable' : k)).join(' + ') || '-',
       fsync,
+      drainRate: !sinks.length ? '-' : drainRate === undefined ? '10,000' : drainRate === 0 ? 'none' : String(drainRate),
       ingest,
       cores: cpu / ingest.elapsedMs,
       upstreamDuring: duringRate === undefined ? undefined : duringRate / delivering.length,
@@ -281,11 +283,11 @@ async function main(): Promise<void> {
     if (!skip.has('throughput')) {
       for (let r = 0; r < ROUNDS; r++) {
         const rows: ThroughputRow[] = [];
-        const run = async (label: string, id: string, sinks: SinkKind[], fsync: ThroughputRow['fsync']) => {
+        const run = async (label: string, id: string, sinks: SinkKind[], fsync: ThroughputRow['fsync'], drainRate?: number) => {
           const rid = `${id}-r${r}`;
           if (sinks.includes('kafka')) await kafka!.createTopic(`bench.${rid}.readings`, 4);
-          const server = fsync === '-' ? () => startAedes(aedesScript, work) : () => weir(rid, weirYaml(rid, fsync, sinks.map((x) => sinkYaml(x))));
-          const row = await throughput(label, rid, server, sinks, fsync);
+          const server = fsync === '-' ? () => startAedes(aedesScript, work) : () => weir(rid, weirYaml(rid, fsync, sinks.map((x) => sinkYaml(x, drainRate))));
+          const row = await throughput(label, rid, server, sinks, fsync, drainRate);
           process.stderr.write(`round ${r + 1}: ${label} ${row.sinks} ${row.fsync}: ${Math.round(row.ingest.rate)} PUBACK/s\n`);
           rows.push(row);
         };
@@ -298,6 +300,9 @@ async function main(): Promise<void> {
         if (vm) await run('weir', 'vm-always', ['vm'], 'always');
         if (vm) await run('weir', 'vm-interval', ['vm'], 'interval');
         if (kafka && vm) await run('weir', 'both-always', ['kafka', 'vm'], 'always');
+        // the default drainRate (10,000 records/s) paces live records too: the same without the cap
+        if (kafka) await run('weir', 'kafka-always-nocap', ['kafka'], 'always', 0);
+        if (vm) await run('weir', 'vm-always-nocap', ['vm'], 'always', 0);
         throughputRounds.push(rows);
       }
     }
@@ -320,7 +325,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     command: `node ${process.argv.slice(1).map((x) => x.replace(`${root}/`, '')).join(' ')}`,
     machine: { ...machine(), loadBefore, loadAfter: loadAverage() },
-    settings: { seconds: SECONDS, rounds: ROUNDS, window: WINDOW, outageS: OUTAGE_S, ingestRate: INGEST_RATE, devices: Number(a.devices), seed: Number(a.seed), lagCaughtUp: LAG_CAUGHT_UP, drainTargetX: DRAIN_TARGET_X },
+    settings: { nodeFlags: a['node-flags'], seconds: SECONDS, rounds: ROUNDS, window: WINDOW, outageS: OUTAGE_S, ingestRate: INGEST_RATE, devices: Number(a.devices), seed: Number(a.seed), lagCaughtUp: LAG_CAUGHT_UP, drainTargetX: DRAIN_TARGET_X },
     throughput: mergeRounds(throughputRounds),
     rounds: throughputRounds,
     outages,

@@ -4,10 +4,20 @@
  * hand-written checks per reading) measured in the same process, plus memory
  * per key and per rule. Seeded, so every run sees the same data.
  *
- *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/rules-engine.js [--readings 400000]
+ *   npm run bench:rules    (or: node --expose-gc <build>/bench/rules-engine.js)
+ *     [--readings 400000] [--runs 5] [--only threshold|window|rate|sequence|absence|group]
+ *     [--engine-only]  (no floor or memory: for --cpu-prof)
+ *
+ * Two ways to feed the engine, both reported:
+ *  - fresh: each reading object is built just before it is processed, from
+ *    packed arrays, as a decoder makes it in the gateway; the time to build
+ *    them (measured alone, same run) is subtracted. The headline figure: state
+ *    that keeps a reading keeps a young object, and the GC cost of that counts.
+ *  - prebuilt: every reading object built before the clock starts (the first
+ *    version of this benchmark). Cheaper for the GC, so it flatters the engine.
  */
-import { VirtualClock } from '../gateway/core/clock.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
+import { BenchClock } from './rules-clock.js';
 import { loadRuleSources } from '../rules/load.js';
 import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
 import type { CompiledRule } from '../rules/types.js';
@@ -21,6 +31,7 @@ const arg = (name: string, def: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 const READINGS = arg('--readings', 400_000);
+const RUNS = arg('--runs', 5);
 
 /** mulberry32: small, fast, seeded. */
 function rng(seed: number): () => number {
@@ -95,7 +106,7 @@ function* readings(count: number, seed: number): Generator<ReadingRecord> {
   }
 }
 
-function engineFor(rules: CompiledRule[], clock: VirtualClock, sink: { alerts: number; derived: number }): RuleEngine {
+function engineFor(rules: CompiledRule[], clock: BenchClock, sink: { alerts: number; derived: number }): RuleEngine {
   return createRuleEngine({ rules, clock, emit: (r) => (r.kind === 'alert' ? sink.alerts++ : sink.derived++) });
 }
 
@@ -117,7 +128,7 @@ function timed(fn: () => void): Timing {
   return { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
 }
 
-function run(engine: RuleEngine, clock: VirtualClock, data: readonly ReadingRecord[]): Timing {
+function runPrebuilt(engine: RuleEngine, clock: BenchClock, data: readonly ReadingRecord[]): Timing {
   return timed(() => {
     for (const r of data) {
       if (r.ts > clock.now()) clock.advanceTo(r.ts); // the clock follows event time, as in replay
@@ -126,24 +137,69 @@ function run(engine: RuleEngine, clock: VirtualClock, data: readonly ReadingReco
   });
 }
 
+/** Readings as columns: what is needed to build each reading object inside the timed loop. */
+interface Packed {
+  readonly device: Int32Array;
+  readonly metric: Int32Array;
+  readonly value: Float64Array;
+  readonly ts: Float64Array;
+}
+
+function pack(data: readonly ReadingRecord[]): Packed {
+  const p = { device: new Int32Array(data.length), metric: new Int32Array(data.length), value: new Float64Array(data.length), ts: new Float64Array(data.length) };
+  data.forEach((r, i) => {
+    p.device[i] = Number(r.device.slice(1));
+    p.metric[i] = METRICS.indexOf(r.metric);
+    p.value[i] = r.value as number;
+    p.ts[i] = r.ts;
+  });
+  return p;
+}
+
+const DEVICE_SUFFIX = Array.from({ length: DEVICES }, (_, d) => String(d).padStart(4, '0'));
+
+/** A new reading object with its own device and id strings, as a decoder builds one from a payload. */
+function materialize(p: Packed, i: number): ReadingRecord {
+  const d = p.device[i]!;
+  const ts = p.ts[i]!;
+  return { v: 1, kind: 'reading', id: `b-${i}`, device: `d${DEVICE_SUFFIX[d]!}`, metric: METRICS[p.metric[i]!]!, value: p.value[i]!, ts, receivedAt: ts, source: 'bench', tags: deviceTags[d]! };
+}
+
+function runFresh(engine: RuleEngine | undefined, clock: BenchClock, p: Packed): Timing {
+  const n = p.ts.length;
+  let keep = 0;
+  return timed(() => {
+    for (let i = 0; i < n; i++) {
+      const r = materialize(p, i);
+      if (engine === undefined) {
+        keep += r.device.length; // building alone: keep the object from being optimized away
+        continue;
+      }
+      if (r.ts > clock.now()) clock.advanceTo(r.ts);
+      engine.process(r);
+    }
+    if (keep < 0) console.log(keep);
+  });
+}
+
 /** The floor: JSON.parse plus 10 hand-written checks per reading. */
 function floor(lines: readonly string[]): Timing & { hits: number } {
   let hits = 0;
   const t = timed(() => {
-  for (const line of lines) {
-    const o = JSON.parse(line) as { value: number; metric: string; device: string; tags: Record<string, string> };
-    const v = o.value;
-    if (v > 80) hits++;
-    if (v > 78) hits++;
-    if (v < 12) hits++;
-    if (v > 40 && v < 41 && o.tags['zone'] !== 'z0') hits++;
-    if (o.tags['site'] === 's1' && v > 90) hits++;
-    if (o.metric === 'temp' && v > 85) hits++;
-    if (o.metric === 'hum' && v > 88) hits++;
-    if (o.device === 'd0001') hits++;
-    if (v !== v) hits++;
-    if (o.metric === 'co2' && v < 5) hits++;
-  }
+    for (const line of lines) {
+      const o = JSON.parse(line) as { value: number; metric: string; device: string; tags: Record<string, string> };
+      const v = o.value;
+      if (v > 80) hits++;
+      if (v > 78) hits++;
+      if (v < 12) hits++;
+      if (v > 40 && v < 41 && o.tags['zone'] !== 'z0') hits++;
+      if (o.tags['site'] === 's1' && v > 90) hits++;
+      if (o.metric === 'temp' && v > 85) hits++;
+      if (o.metric === 'hum' && v > 88) hits++;
+      if (o.device === 'd0001') hits++;
+      if (v !== v) hits++;
+      if (o.metric === 'co2' && v < 5) hits++;
+    }
   });
   return { ...t, hits };
 }
@@ -154,50 +210,68 @@ function heapMiB(): number {
   return process.memoryUsage().heapUsed / 1024 / 1024;
 }
 
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 function main(): void {
   const rules = loadRules();
+  const engineOnly = process.argv.includes('--engine-only');
   const kinds = rules.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.kind]: (acc[r.kind] ?? 0) + 1 }), {});
   console.log(`weir rules engine benchmark: ${rules.length} rules (${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')}), ${DEVICES} devices, ${METRICS.length} metrics; every reading meets ${rules.length / METRICS.length} rules`);
-  console.log(`node ${process.version}, ${READINGS.toLocaleString('en')} readings per measured run (${READINGS / 1000} s of event time)`);
+  console.log(`node ${process.version}, ${READINGS.toLocaleString('en')} readings per measured run (${READINGS / 1000} s of event time), ${RUNS} runs`);
 
-  if (!process.argv.includes('--engine-only')) memory(rules);
+  if (!engineOnly) memory(rules);
 
-  // warm-up on other data, on an engine thrown away
+  // warm-up on other data, on engines thrown away
   const warm = [...readings(Math.min(200_000, READINGS), 7)];
-  const wc = new VirtualClock(T0);
-  run(engineFor(rules, wc, { alerts: 0, derived: 0 }), wc, warm);
+  const wc = new BenchClock(T0);
+  runPrebuilt(engineFor(rules, wc, { alerts: 0, derived: 0 }), wc, warm);
+  const wc2 = new BenchClock(T0);
+  runFresh(engineFor(rules, wc2, { alerts: 0, derived: 0 }), wc2, pack(warm));
 
   const data = [...readings(READINGS, 42)];
+  const packed = pack(data);
   const lines = data.map((r) => JSON.stringify(r));
   floor(lines.slice(0, 100_000)); // warm the floor too
-  const engineOnly = process.argv.includes('--engine-only'); // for --cpu-prof: no floor runs in the profile
+  runFresh(undefined, new BenchClock(T0), packed);
 
-  const engineRuns: Timing[] = [];
-  const floorRuns: Timing[] = [];
+  const fresh: number[] = [];
+  const prebuilt: Timing[] = [];
+  const floors: Timing[] = [];
+  const building: number[] = [];
   let sink = { alerts: 0, derived: 0 };
   let last: RuleEngine | undefined;
-  for (let i = 0; i < 3; i++) {
-    floorRuns.push(engineOnly ? { wall: 1, cpu: 1 } : floor(lines));
-    const clock = new VirtualClock(T0);
-    sink = { alerts: 0, derived: 0 };
+  for (let i = 0; i < RUNS; i++) {
+    // interleaved, so a change in the machine's load hits all of them alike
+    if (!engineOnly) floors.push(floor(lines));
+    const build = runFresh(undefined, new BenchClock(T0), packed).cpu;
+    building.push(build);
+    let clock = new BenchClock(T0);
     last?.close();
+    last = engineFor(rules, clock, { alerts: 0, derived: 0 });
+    fresh.push(runFresh(last, clock, packed).cpu - build);
+    clock = new BenchClock(T0);
+    sink = { alerts: 0, derived: 0 };
+    last.close();
     last = engineFor(rules, clock, sink);
-    engineRuns.push(run(last, clock, data));
+    prebuilt.push(runPrebuilt(last, clock, data));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rate = (runs: Timing[], k: 'wall' | 'cpu') => median(runs.map((t) => READINGS / t[k]));
+  const perCpu = (xs: readonly number[]) => median(xs.map((c) => READINGS / c));
   const stats = last!.stats();
   const keys = stats.rules.reduce((n, r) => n + r.stateKeys, 0);
   const evaluations = stats.rules.reduce((n, r) => n + r.evaluations, 0);
+  const floorRate = engineOnly ? NaN : perCpu(floors.map((t) => t.cpu));
+  const freshRate = perCpu(fresh);
+  const preRate = perCpu(prebuilt.map((t) => t.cpu));
+  const pct = (x: number) => (engineOnly ? '-' : `${((x / floorRate) * 100).toFixed(0)}%`);
   console.log('');
-  console.log('                 per CPU second      per wall second   (median of 3 runs)');
-  console.log(`engine           ${fmt(rate(engineRuns, 'cpu')).padEnd(20)}${fmt(rate(engineRuns, 'wall')).padEnd(18)}readings/s`);
-  console.log(`floor            ${fmt(rate(floorRuns, 'cpu')).padEnd(20)}${fmt(rate(floorRuns, 'wall')).padEnd(18)}readings/s (JSON.parse + 10 checks)`);
-  console.log(`engine / floor   ${`${((rate(engineRuns, 'cpu') / rate(floorRuns, 'cpu')) * 100).toFixed(0)}%`.padEnd(20)}${((rate(engineRuns, 'wall') / rate(floorRuns, 'wall')) * 100).toFixed(0)}%`);
-  console.log(`rule evaluations ${fmt((evaluations / READINGS) * rate(engineRuns, 'cpu'))}/s per CPU second (${evaluations / READINGS} per reading)`);
-  console.log(`output           ${sink.alerts} alert records, ${sink.derived} derived readings per run; ${keys} state keys`);
+  console.log(`readings/s per CPU second, median of ${RUNS} runs        vs floor`);
+  console.log(`engine, fresh readings     ${fmt(freshRate).padEnd(28)}${pct(freshRate)}   (building the objects, ${fmt(perCpu(building))}/s, subtracted)`);
+  console.log(`engine, prebuilt readings  ${fmt(preRate).padEnd(28)}${pct(preRate)}   (wall: ${fmt(median(prebuilt.map((t) => READINGS / t.wall)))}/s)`);
+  if (!engineOnly) console.log(`floor                      ${fmt(floorRate).padEnd(28)}100%  (JSON.parse + 10 checks; wall: ${fmt(median(floors.map((t) => READINGS / t.wall)))}/s)`);
+  console.log(`spread (min-max)           fresh ${range(fresh.map((c) => READINGS / c))}, prebuilt ${range(prebuilt.map((t) => READINGS / t.cpu))}${engineOnly ? '' : `, floor ${range(floors.map((t) => READINGS / t.cpu))}`}`);
+  console.log(`rule evaluations           ${fmt((evaluations / READINGS) * freshRate)}/s per CPU second, fresh (${evaluations / READINGS} per reading)`);
+  console.log(`output                     ${sink.alerts} alert records, ${sink.derived} derived readings per run; ${keys} state keys`);
   last!.close();
-
 }
 
 /**
@@ -211,7 +285,7 @@ function memory(rules: CompiledRule[]): void {
     return;
   }
   const m0 = heapMiB();
-  const clock = new VirtualClock(T0);
+  const clock = new BenchClock(T0);
   const engine = engineFor(rules, clock, { alerts: 0, derived: 0 });
   const m1 = heapMiB();
   for (const r of readings(120_000, 9)) {
@@ -228,6 +302,10 @@ function memory(rules: CompiledRule[]): void {
 
 function fmt(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(0)}k`;
+}
+
+function range(xs: readonly number[]): string {
+  return `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}`;
 }
 
 main();

@@ -31,11 +31,13 @@ export interface NodeServer {
   stop(): Promise<void>;
 }
 
-/** weir as `node --max-semi-space-size=1 <launcher> start --config <dir>/weir.yaml`, JSON logs on stdout. */
-export async function startWeir(o: { launcher: string; dir: string; yaml: string }): Promise<NodeServer> {
+/** weir as `node --max-semi-space-size=1 <launcher> start --config <dir>/weir.yaml` (other flags if given), JSON logs on stdout. */
+export async function startWeir(o: { launcher: string; dir: string; yaml: string; nodeFlags?: readonly string[] }): Promise<NodeServer> {
   const config = join(o.dir, 'weir.yaml');
   writeFileSync(config, o.yaml);
-  const child = track(spawn(process.execPath, ['--max-semi-space-size=1', o.launcher, 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // bin/weir.js's shebang flag by default: what deploy/ and the docs run
+  const flags = o.nodeFlags ?? ['--max-semi-space-size=1'];
+  const child = track(spawn(process.execPath, [...flags, o.launcher, 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let mqttPort: number | undefined;
   let httpPort: number | undefined;
   await waitForLine(child, 'weir', (line) => {

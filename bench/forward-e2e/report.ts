@@ -5,6 +5,8 @@ export interface ThroughputRow {
   readonly label: string;
   readonly sinks: string;
   readonly fsync: 'always' | 'interval' | '-';
+  /** The sink's delivery.drainRate: records/s it may send, live or backlog. */
+  readonly drainRate: string;
   readonly ingest: LoadResult;
   /** The server process's CPU over the measured window, in cores. */
   readonly cores: number;
@@ -44,6 +46,7 @@ export interface Result {
   readonly command: string;
   readonly machine: { nproc: number; cpu: string; node: string; kernel: string; loadBefore: number; loadAfter: number };
   readonly settings: {
+    nodeFlags: string;
     seconds: number;
     rounds: number;
     window: number;
@@ -72,11 +75,12 @@ export function renderMarkdown(r: Result): string {
   const s = r.settings;
   const aedes = r.throughput.find((t) => t.label === 'bare aedes')?.ingest.rate;
   const tp = table(
-    ['server', 'sinks', 'buffer fsync', 'ingest PUBACK/s', 'vs bare aedes', 'server CPU (cores)', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
+    ['server', 'sinks', 'buffer fsync', 'drainRate cap', 'ingest PUBACK/s', 'vs bare aedes', 'server CPU (cores)', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
     r.throughput.map((t) => [
       t.label,
       t.sinks,
       t.fsync,
+      t.drainRate,
       int(t.ingest.rate),
       aedes ? `${fixed(t.ingest.rate / aedes, 2)}x` : '–',
       fixed(t.cores, 2),
@@ -85,7 +89,7 @@ export function renderMarkdown(r: Result): string {
       t.drainedAfterMs === undefined ? '–' : fixed(t.drainedAfterMs / 1000, 1),
       t.upstream ?? '–',
     ]),
-    [false, false, false, true, true, true, true, true, true, false],
+    [false, false, false, true, true, true, true, true, true, true, false],
   );
   const out = table(
     ['sink', 'drainRate cap', 'ingest rec/s', 'outage (s)', 'server restart (s)', 'backlog peak', 'first delivery after server up (s)', 'drain time (s)', 'drain rec/s (gross)', 'backlog shrinks rec/s (net)', 'gross vs ingest'],
@@ -107,7 +111,7 @@ export function renderMarkdown(r: Result): string {
   const m = r.machine;
   return [
     `Run ${r.startedAt} on ${m.nproc} cores (${m.cpu}), Node ${m.node}, Linux ${m.kernel}; load average ${m.loadBefore.toFixed(1)} before, ${m.loadAfter.toFixed(1)} after.`,
-    `Command: \`${r.command}\`. One QoS 1 publisher (raw-socket client), ${s.window} publishes in flight, ~100-byte JSON telemetry from ${s.devices} devices (seed ${s.seed}), one reading per message;`,
+    `Command: \`${r.command}\`; weir runs as \`node ${s.nodeFlags} bin/weir.js start\`. One QoS 1 publisher (raw-socket client), ${s.window} publishes in flight, ~100-byte JSON telemetry from ${s.devices} devices (seed ${s.seed}), one reading per message;`,
     `${s.seconds} s measured per configuration after a 1 s warm-up${s.rounds > 1 ? `, ${s.rounds} rounds interleaved, the round with the median ingest rate shown` : ''}.`,
     '',
     '**Throughput** (weir republish off, so weir and aedes both only acknowledge; upstream rates are per sink):',

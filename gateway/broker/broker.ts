@@ -109,6 +109,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     },
     async close() {
       await Promise.all(listeners.map((l) => l.close()));
+      await aedes!.settled(5000); // acknowledged publishes reach the store before it closes
       await closeAedes(aedes!);
       await persistence?.close();
     },

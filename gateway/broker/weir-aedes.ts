@@ -9,6 +9,10 @@ import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes
 
 export class WeirAedes extends Aedes {
   readonly #dropped = new WeakSet<object>();
+  // aedes acknowledges a QoS 1 publish before it stores it for offline
+  // sessions; a shutdown must wait for those stores or it loses acked messages
+  #inflight = 0;
+  #idle: (() => void)[] = [];
 
   constructor(options: AedesOptions) {
     super(options);
@@ -20,13 +24,25 @@ export class WeirAedes extends Aedes {
   }
 
   override publish(packet: PublishPacket, clientOrDone: unknown, done?: unknown): void {
-    if (this.#dropped.has(packet)) {
-      const cb = (typeof clientOrDone === 'function' ? clientOrDone : done) as ((e?: Error) => void) | undefined;
-      cb?.();
-      return;
-    }
+    const client = typeof clientOrDone === 'function' ? null : clientOrDone;
+    const cb = (typeof clientOrDone === 'function' ? clientOrDone : done) as ((e?: Error) => void) | undefined;
+    if (this.#dropped.has(packet)) return cb?.();
+    this.#inflight++;
+    const finish = (e?: Error) => {
+      if (--this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      cb?.(e);
+    };
     // aedes' runtime signature is publish(packet, client?, done); its typings omit the client
-    (Aedes.prototype.publish as unknown as (p: PublishPacket, c: unknown, d: unknown) => void).call(this, packet, clientOrDone, done);
+    (Aedes.prototype.publish as unknown as (p: PublishPacket, c: unknown, d: unknown) => void).call(this, packet, client, finish);
+  }
+
+  /** Resolves once every publish in progress has been routed and stored (or after `timeoutMs`). */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle.push(() => (clearTimeout(timer), resolve()));
+    });
   }
 }
 
