@@ -267,6 +267,7 @@ async function bench(): Promise<BenchResult> {
     startedAt,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: { ...machine(), mosquitto: mosquittoVersion(), loadBefore, loadAfter: loadAverage() },
+    revision: revision(),
     settings,
     throughput,
     ratios,
@@ -283,6 +284,16 @@ async function scrapeRss(weir: RunningBroker): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${weir.httpPort}/metrics`)).text();
   const m = /^(?:weir_)?process_resident_memory_bytes\s+(\d+)/m.exec(text);
   return m ? Number(m[1]) : undefined;
+}
+
+/** The commit measured, and whether gateway/ or devices/ had uncommitted changes (then the figures are for the work tree). */
+function revision(): { commit: string; dirty: boolean } {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'gateway', 'devices', 'bin') !== '' };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
 }
 
 function escapeRegExp(text: string): string {

@@ -112,7 +112,7 @@ timeline:
     await eventually(() => fleet!.stats().links.connected === 0, 2000, 'links down');
     const down = fleet.stats();
     expect(down.links.disconnects).toBe(3);
-    await eventually(() => status.messages.filter((m) => m.payload.toString() === 'offline').length === 3, 3000, 'wills');
+    await eventually(() => status.messages.filter((m) => m.payload.toString() === 'offline').length === 3, 8000, 'wills'); // generous: a loaded CI machine delays the broker noticing dead sockets
     const s = await fleet.finished;
     expect(s.links.reconnects).toBe(3);
     expect(s.faults['link-drop']).toEqual({ events: 1, messages: 0 });

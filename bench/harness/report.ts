@@ -50,6 +50,7 @@ export interface BenchResult {
   readonly startedAt: string;
   readonly command: string;
   readonly machine: { nproc: number; cpu: string; node: string; kernel: string; mosquitto: string; loadBefore: number; loadAfter: number };
+  readonly revision: { readonly commit: string; readonly dirty: boolean };
   readonly settings: Settings;
   readonly throughput: Partial<Record<BrokerKind, Partial<Record<`qos${Qos}`, ThroughputCell>>>>;
   readonly ratios: Partial<Record<`qos${Qos}`, Partial<Record<string, number>>>>;
@@ -160,7 +161,7 @@ export function renderText(r: BenchResult): string {
   const lines = [
     `weir ingest benchmark, ${r.startedAt}`,
     `machine: ${r.machine.nproc} cores, ${r.machine.cpu}, node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.mosquitto}; load average ${r.machine.loadBefore} before, ${r.machine.loadAfter} after`,
-    `command: ${r.command}`,
+    `command: ${r.command}; weir at ${r.revision.commit}${r.revision.dirty ? ' with uncommitted changes in gateway/, devices/ or bin/' : ''}`,
     `node flags for weir and aedes: ${r.settings.nodeFlags.join(' ') || '(none)'}; load client: ${r.settings.client}; seed ${r.settings.seed}`,
     '',
   ];
@@ -178,7 +179,7 @@ export function renderText(r: BenchResult): string {
 export function renderMarkdown(r: BenchResult): string {
   const lines: string[] = [
     `Run ${r.startedAt} on ${r.machine.nproc} cores (${r.machine.cpu}), node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.mosquitto}; 1-min load average ${r.machine.loadBefore} before, ${r.machine.loadAfter} after.`,
-    `Command: \`${r.command}\`; node flags for weir and aedes: \`${r.settings.nodeFlags.join(' ') || '(none)'}\`; load client: ${r.settings.client}; seed ${r.settings.seed}.`,
+    `Command: \`${r.command}\` at ${r.revision.commit}${r.revision.dirty ? ' (plus uncommitted changes)' : ''}; node flags for weir and aedes: \`${r.settings.nodeFlags.join(' ') || '(none)'}\`; load client: ${r.settings.client}; seed ${r.settings.seed}.`,
     '',
   ];
   for (const { title, table } of tables(r)) {
