@@ -4,7 +4,8 @@
  * hand-written checks per reading) measured in the same process, plus memory
  * per key and per rule. Seeded, so every run sees the same data.
  *
- *   npm run bench:rules    (or: node --expose-gc <build>/bench/rules-engine.js)
+ *   npm run bench:rules    (or: node --expose-gc <build>/bench/rules-engine.js; without
+ *                          --expose-gc, no memory figures and no full GC between runs)
  *     [--readings 400000] [--runs 5] [--only threshold|window|rate|sequence|absence|group]
  *     [--engine-only]  (no floor or memory: for --cpu-prof)
  *
@@ -204,6 +205,10 @@ function floor(lines: readonly string[]): Timing & { hits: number } {
   return { ...t, hits };
 }
 
+function collect(): void {
+  globalThis.gc?.();
+}
+
 function heapMiB(): number {
   globalThis.gc?.();
   globalThis.gc?.();
@@ -222,11 +227,13 @@ function main(): void {
   if (!engineOnly) memory(rules);
 
   // warm-up on other data, on engines thrown away
-  const warm = [...readings(Math.min(200_000, READINGS), 7)];
-  const wc = new BenchClock(T0);
-  runPrebuilt(engineFor(rules, wc, { alerts: 0, derived: 0 }), wc, warm);
-  const wc2 = new BenchClock(T0);
-  runFresh(engineFor(rules, wc2, { alerts: 0, derived: 0 }), wc2, pack(warm));
+  {
+    const warm = [...readings(Math.min(200_000, READINGS), 7)];
+    const wc = new BenchClock(T0);
+    runPrebuilt(engineFor(rules, wc, { alerts: 0, derived: 0 }), wc, warm);
+    const wc2 = new BenchClock(T0);
+    runFresh(engineFor(rules, wc2, { alerts: 0, derived: 0 }), wc2, pack(warm));
+  }
 
   const data = [...readings(READINGS, 42)];
   const packed = pack(data);
@@ -247,11 +254,15 @@ function main(): void {
     building.push(build);
     let clock = new BenchClock(T0);
     last?.close();
+    last = undefined;
+    collect(); // each run starts on a clean heap, not paying for the previous run's engine
     last = engineFor(rules, clock, { alerts: 0, derived: 0 });
     fresh.push(runFresh(last, clock, packed).cpu - build);
     clock = new BenchClock(T0);
     sink = { alerts: 0, derived: 0 };
     last.close();
+    last = undefined;
+    collect();
     last = engineFor(rules, clock, sink);
     prebuilt.push(runPrebuilt(last, clock, data));
   }

@@ -144,7 +144,8 @@ export async function startGateway(loaded: LoadedConfig, log: Logger): Promise<G
           tap.onPublish(packet.topic, packet.payload as Buffer, { clientId: client.id, qos: packet.qos, retain: packet.retain }),
       });
       const b = broker;
-      publish = (topic, payload, options) => b.publish(topic, payload, options).catch((e: unknown) => log.error({ err: e, topic }, 'Republish failed.'));
+      const publishFailed = (e: Error, topic: string) => log.error({ err: e, topic }, 'Publishing on the embedded broker failed.');
+      publish = (topic, payload, options) => b.send(topic, payload, options.qos, options.retain, publishFailed);
       stops.push(() => b.close(), () => tap.stop());
     }
 

@@ -55,29 +55,39 @@ const BY_TAG = 2;
 const BY_GLOBAL = 3;
 
 export class KeyEntry implements WakeTarget {
-  // declared in the order the hot path reads them: state, alive and seen share a cache line
+  // declared in the order the hot path reads them, so they share a cache line
   state: unknown;
   alive = true;
+  /** `seen` in units of moveAfter/8, rounded down: a small integer kept in this line, so most readings need not open `seen`'s own box. */
+  seenCoarse: number;
+  /** `want` as a plain double (NaN: none): V8 updates it in place, where a number-or-undefined field takes a new heap number per write. */
+  #wantAt = NaN;
+  queued: number | undefined = undefined;
   /**
    * When the key was last seen, to within limits.idleTtl/16: it is written
    * only when it moves that much (and the key moves to the back of the map),
-   * so the hot path reads it but rarely writes it.
+   * so the hot path rarely writes it, and reads it only near that point.
    */
   seen: number;
   alert: AlertState | undefined = undefined;
-  want: number | undefined = undefined;
-  queued: number | undefined = undefined;
   readonly runtime: RuleRuntime;
   readonly key: string;
   readonly device: string | undefined;
   tags: Readonly<Record<string, string>>;
-  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number) {
+  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, grain: number) {
     this.state = state;
+    this.seenCoarse = Math.floor(seen / grain);
     this.seen = seen;
     this.runtime = runtime;
     this.key = key;
     this.device = device;
     this.tags = tags;
+  }
+  get want(): number | undefined {
+    return Number.isNaN(this.#wantAt) ? undefined : this.#wantAt;
+  }
+  set want(at: number | undefined) {
+    this.#wantAt = at ?? NaN;
   }
   wake(now: number): void {
     this.runtime.wakeKey(this, now);
@@ -102,6 +112,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #keyTag: string;
   readonly #eventTime: boolean;
   readonly #moveAfter: number;
+  readonly #grain: number;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
 
@@ -118,6 +129,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#keyTag = key.by === 'tag' ? key.tag : '';
     this.#eventTime = rule.time === 'event';
     this.#moveAfter = this.#ttl / 16;
+    this.#grain = this.#moveAfter / 8;
     this.#sweeper = {
       want: undefined,
       queued: undefined,
@@ -207,11 +219,13 @@ export class RuleRuntime implements OperatorOutput {
       if (e === undefined) e = this.#create(key, r, time, now);
       if (at >= 0) slot[at] = e;
     }
-    if (now - e.seen > this.#moveAfter) {
+    // within 4 grains (half of moveAfter, with room for rounding) the key cannot be due to move: skip reading `seen`
+    if (!(Math.floor(now / this.#grain) - e.seenCoarse <= 4) && now - e.seen > this.#moveAfter) {
       // approximate LRU: move a key to the back of the map now and then, not on every reading
       this.#keys.delete(e.key);
       this.#keys.set(e.key, e);
       e.seen = now;
+      e.seenCoarse = Math.floor(now / this.#grain);
     }
     this.#current = e;
     this.#reading = r;
@@ -284,7 +298,7 @@ export class RuleRuntime implements OperatorOutput {
     for (const k of keys) {
       const existing = this.#keys.get(k.key);
       if (existing) existing.alive = false; // the saved state wins; stale wake-ups and cached slots must not find the old one
-      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now);
+      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#grain);
       if (k.alert) {
         e.alert = k.alert;
         if (k.alert.emitted === 1) this.#s.firing++;
@@ -315,15 +329,16 @@ export class RuleRuntime implements OperatorOutput {
     }
     const byDevice = this.rule.key.by === 'device' || this.rule.key.by === 'device+metric';
     const tags = byDevice ? r.tags : this.rule.key.by === 'tag' ? { [this.rule.key.tag]: key } : {};
-    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now);
+    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, this.#grain);
     this.#keys.set(key, e);
     if (this.#keys.size === 1) this.#scheduleSweep();
     return e;
   }
 
   #reschedule(e: KeyEntry): void {
-    e.want = this.#op.nextWake(e.state);
-    if (e.want !== undefined) this.#host.scheduler.update(e);
+    const want = this.#op.nextWake(e.state);
+    e.want = want;
+    if (want !== undefined) this.#host.scheduler.update(e);
   }
 
   #scheduleSweep(): void {

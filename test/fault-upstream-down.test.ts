@@ -230,7 +230,12 @@ describe('the InfluxDB upstream (VictoriaMetrics) goes down and comes back', () 
     const total = before + during + afterN;
     await eventually(async () => (await forwardingStatus(httpUrl)).buffer.perSink.vm!.lag === 0, 15_000, 'the backlog drained');
 
-    const series = await vm.exportSeries(`{__name__="fu_seq_value", gateway="${gatewayId}"}`);
+    // VictoriaMetrics makes the newest samples searchable a moment after a flush
+    let series: Awaited<ReturnType<VictoriaMetrics['exportSeries']>> = [];
+    await eventually(async () => {
+      series = await vm.exportSeries(`{__name__="fu_seq_value", gateway="${gatewayId}"}`);
+      return series.reduce((n, s) => n + s.values.length, 0) >= total;
+    }, 15_000, `all ${total} samples searchable in VictoriaMetrics`);
     const stored = new Map(series.map((s) => [s.metric.device!, s]));
     expect([...stored.keys()].sort()).toEqual(DEVICES);
     for (const [d, s] of stored) {
@@ -239,7 +244,8 @@ describe('the InfluxDB upstream (VictoriaMetrics) goes down and comes back', () 
       expect(s.values).toEqual(want); // VictoriaMetrics sorts by time; ts = t0 + seq, so values come back in seq order
       expect(s.timestamps).toEqual(want.map((i) => t0 + i));
     }
-    const alerts = await vm.exportSeries(`{__name__="weir_alert_active", gateway="${gatewayId}", rule="too-hot"}`);
+    let alerts: typeof series = [];
+    await eventually(async () => (alerts = await vm.exportSeries(`{__name__="weir_alert_active", gateway="${gatewayId}", rule="too-hot"}`)).length > 0, 10_000, 'the alert in VictoriaMetrics');
     expect(alerts.map((s) => [s.metric.device, s.values])).toEqual([['boiler-1', [1]]]);
     const status = await sinkStatus(httpUrl, 'vm');
     expect(status).toMatchObject({ circuit: 'closed', consecutiveFailures: 0 });

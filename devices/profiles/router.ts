@@ -62,7 +62,7 @@ export class ProfileRouter {
 
   #decode(compiled: CompiledProfile, device: string, payload: Buffer, params: Record<string, string>): RouteResult {
     const { profile } = compiled;
-    const result = compiled.decoder.decode(payload, { params: { ...params, device } });
+    const result = compiled.decoder.decode(payload, { params: params.device === undefined ? { ...params, device } : params });
     if (!result.ok) return { kind: 'decode-error', profile: profile.name, device, code: result.code, message: result.message };
     return { kind: 'readings', profile: profile.name, device, readings: this.#finish(compiled, result.readings) };
   }

@@ -31,6 +31,8 @@ export interface EmbeddedBroker {
   readonly listeners: readonly { name: ListenerName; port: number; host: string }[];
   /** Publishes as the gateway itself (no ACL, no ingestion). */
   publish(topic: string, payload: Buffer | string, options?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** The same without a promise, for the per-reading hot path; a failure goes to `onError`. */
+  send(topic: string, payload: string, qos: 0 | 1, retain: boolean, onError: (e: Error, topic: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
         dup: false,
       };
       return new Promise((resolve, reject) => aedes!.publish(packet, (e?: Error) => (e ? reject(e) : resolve())));
+    },
+    send(topic, payload, qos, retain, onError) {
+      const packet: PublishPacket = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false };
+      aedes!.publish(packet, (e?: Error) => e && onError(e, topic));
     },
     async close() {
       await Promise.all(listeners.map((l) => l.close()));

@@ -27,13 +27,18 @@ export class WeirAedes extends Aedes {
     const client = typeof clientOrDone === 'function' ? null : clientOrDone;
     const cb = (typeof clientOrDone === 'function' ? clientOrDone : done) as ((e?: Error) => void) | undefined;
     if (this.#dropped.has(packet)) return cb?.();
+    if (packet.qos === 0) return this.#super(packet, client, cb);
     this.#inflight++;
     const finish = (e?: Error) => {
       if (--this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
       cb?.(e);
     };
+    this.#super(packet, client, finish);
+  }
+
+  #super(packet: PublishPacket, client: unknown, done: ((e?: Error) => void) | undefined): void {
     // aedes' runtime signature is publish(packet, client?, done); its typings omit the client
-    (Aedes.prototype.publish as unknown as (p: PublishPacket, c: unknown, d: unknown) => void).call(this, packet, client, finish);
+    (Aedes.prototype.publish as unknown as (p: PublishPacket, c: unknown, d: unknown) => void).call(this, packet, client, done);
   }
 
   /** Resolves once every publish in progress has been routed and stored (or after `timeoutMs`). */

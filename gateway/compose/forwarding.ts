@@ -8,7 +8,6 @@ import type { Clock, PipelineRecord, RecordBuffer } from '../core/contracts.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { WeirConfig } from '../config/schema.js';
 import { openBuffer, bufferDir } from '../buffer/index.js';
-import { createSinks } from '../sinks/registry.js';
 import { Forwarder, notifyingBuffer } from '../forward/forwarder.js';
 import type { SinkStatus } from '../forward/sink-status.js';
 
@@ -29,6 +28,8 @@ export async function startForwarding(o: {
   metrics: Metrics;
 }): Promise<Forwarding | undefined> {
   if (o.config.sinks.length === 0) return undefined;
+  // sink clients (Kafka, MQTT.js) load only when a sink is configured
+  const { createSinks } = await import('../sinks/registry.js');
   const configured = createSinks(o.config.sinks, { gatewayId: o.gatewayId, baseDir: o.baseDir, clock: o.clock, log: o.log });
   const buffer = await openBuffer({
     dir: bufferDir(o.dataDir),

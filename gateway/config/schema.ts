@@ -7,7 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../core/units.js';
 import { DeviceProfile } from '../../devices/profiles/schema.js';
 import { BufferConfig } from '../buffer/config.js';
-import { SinksConfig } from '../sinks/registry.js';
+import { SinksConfig } from '../sinks/config.js';
 import { RulesConfig } from '../compose/rules-config.js';
 import { SerialPortConfig } from '../../devices/serial/schema.js';
 import { GpioConfig } from '../../devices/gpio/schema.js';

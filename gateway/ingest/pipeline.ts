@@ -37,6 +37,8 @@ const SAMPLE_BYTES = 32;
 export class IngestPipeline {
   readonly #o: PipelineOptions;
   readonly #limiter = new RateLimiter(LOG_LINES_PER_MINUTE, 60_000);
+  // prom-client hashes a label object on every inc(); bind the per-source children once
+  readonly #bySource = new Map<string, { messagesIn: { inc(n?: number): void }; readingsOut: { inc(n?: number): void } }>();
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -45,7 +47,8 @@ export class IngestPipeline {
   /** Accepts one frame; resolves when every consumer holds its readings. */
   readonly ingest = (frame: Frame): void | Promise<void> => {
     const { metrics } = this.#o;
-    metrics.messagesIn.inc({ source: frame.source });
+    const counters = this.#countersFor(frame.source);
+    counters.messagesIn.inc();
     const bound = boundProfile(frame);
     const routed = bound ? this.#o.router.decodeAs(bound.profile, bound.device, frame.payload) : this.#o.router.route(frame.address, frame.payload);
     if (routed.kind === 'unrouted') {
@@ -58,11 +61,20 @@ export class IngestPipeline {
     }
     const deviceLabel = metrics.devices.touch(routed.device, frame.receivedAt);
     const records = routed.readings.map((r) => this.#record(r, frame));
-    metrics.readingsOut.inc({ source: frame.source }, records.length);
+    counters.readingsOut.inc(records.length);
     const outOfRange = records.reduce((n, r) => (r.flags ? n + 1 : n), 0);
     if (outOfRange > 0) metrics.outOfRange.inc({ device: deviceLabel }, outOfRange);
     return this.#deliver(records, frame);
   };
+
+  #countersFor(source: string) {
+    let c = this.#bySource.get(source);
+    if (!c) {
+      c = { messagesIn: this.#o.metrics.messagesIn.labels(source), readingsOut: this.#o.metrics.readingsOut.labels(source) };
+      this.#bySource.set(source, c);
+    }
+    return c;
+  }
 
   /** Sources report what they survived (reconnects, bad bytes) here. */
   readonly problem = (p: SourceProblem): void => {

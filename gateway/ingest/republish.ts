@@ -10,8 +10,17 @@ import type { BadFrame, ReadingConsumer } from './pipeline.js';
 export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => unknown;
 
 export function topicTemplate(template: string): (vars: Readonly<Record<string, string>>) => string {
-  const parts = template.split(/(\{[a-z]+\})/);
-  return (vars) => parts.map((p) => (p.startsWith('{') && p.endsWith('}') ? (vars[p.slice(1, -1)] ?? p) : p)).join('');
+  // compiled once: literal parts as strings, placeholders as names (null = literal)
+  const parts = template.split(/(\{[a-z]+\})/).filter((p) => p !== '');
+  const names = parts.map((p) => (p.startsWith('{') && p.endsWith('}') ? p.slice(1, -1) : null));
+  return (vars) => {
+    let topic = '';
+    for (let i = 0; i < parts.length; i++) {
+      const name = names[i];
+      topic += name === null ? parts[i] : (vars[name!] ?? parts[i]);
+    }
+    return topic;
+  };
 }
 
 /** The MQTT filter covering every topic a template can produce: `weir/readings/{device}` -> `weir/readings/+`. */

@@ -4,16 +4,14 @@
  * The composition root calls createSinks(config.sinks, context) and hands the
  * result to a Forwarder.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock, Sink } from '../core/contracts.js';
 import { WeirError } from '../core/errors.js';
 import { deliverySettings, type DeliverySettings } from '../forward/config.js';
-import { InfluxdbSinkConfig } from './influxdb/config.js';
 import { InfluxdbSink } from './influxdb/influxdb-sink.js';
-import { MqttBridgeSinkConfig } from './mqtt-bridge/config.js';
 import { MqttBridgeSink } from './mqtt-bridge/mqtt-bridge-sink.js';
-import { KafkaSinkConfigSchema, createKafkaSink } from './kafka/index.js';
+import { createKafkaSink } from './kafka/index.js';
+import type { SinkConfig } from './config.js';
 
 /** What every sink factory may use besides its own config. */
 export interface SinkContext {
@@ -25,21 +23,7 @@ export interface SinkContext {
   readonly log: Logger;
 }
 
-export const SinkConfig = Type.Union(
-  [
-    InfluxdbSinkConfig,
-    MqttBridgeSinkConfig,
-    KafkaSinkConfigSchema,
-  ],
-  { description: 'An upstream weir forwards every record to, chosen by `kind`.' },
-);
-export type SinkConfig = Static<typeof SinkConfig>;
-
-/** weir.yaml `sinks:`. Every sink drains the shared buffer at its own cursor. */
-export const SinksConfig = Type.Array(SinkConfig, {
-  default: [],
-  description: 'Upstreams (kind: influxdb | mqtt | kafka), each with a unique `name` and its own `delivery` settings.',
-});
+export { SinkConfig, SinksConfig } from './config.js';
 
 type Factory<K extends SinkConfig['kind']> = (config: Extract<SinkConfig, { kind: K }>, context: SinkContext) => Sink;
 

@@ -67,6 +67,8 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
           onReading(s, r, time, out) {
             const verdict = test(when, r, out);
             if (verdict === undefined) return;
+            // most readings are out and most groups empty: skip the lookup by a fresh device string
+            if (!verdict && isEmpty(s.members)) return;
             const member = s.members[r.device];
             if (member === undefined) {
               if (!verdict) return; // was out, stays out: the common case costs no write
@@ -89,3 +91,8 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
     };
   },
 };
+
+function isEmpty(members: Record<string, Member>): boolean {
+  for (const _ in members) return false;
+  return true;
+}

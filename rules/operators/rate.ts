@@ -153,9 +153,10 @@ function newContext(): RateContext {
 
 function copyContext(to: RateContext, from: RateContext): void {
   to.value = from.value;
-  to.metric = from.metric;
-  to.device = from.device;
-  to.tags = from.tags;
+  // usually equal: not storing a reading's fresh strings into old state spares the GC
+  if (to.metric !== from.metric) to.metric = from.metric;
+  if (to.device !== from.device) to.device = from.device;
+  if (to.tags !== from.tags) to.tags = from.tags;
   to.ts = from.ts;
   to.rate = from.rate;
   to.change = from.change;

@@ -46,11 +46,13 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
         added = true;
       }
       if (!added) return out.late();
-      if (s.last === null) s.last = { device: r.device, metric: r.metric, tags: r.tags };
+      const last = s.last;
+      if (last === null) s.last = { device: r.device, metric: r.metric, tags: r.tags };
       else {
-        s.last.device = r.device;
-        s.last.metric = r.metric;
-        s.last.tags = r.tags;
+        // usually equal: not storing a reading's fresh strings into old state spares the GC
+        if (last.device !== r.device) last.device = r.device;
+        if (last.metric !== r.metric) last.metric = r.metric;
+        if (last.tags !== r.tags) last.tags = r.tags;
       }
     },
     onWake(s, now, out) {
