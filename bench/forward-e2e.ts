@@ -107,13 +107,27 @@ interface SinkProgress {
   readonly circuit: string;
 }
 
+interface StatusSnapshot {
+  readonly forwarding: {
+    readonly buffer: { readonly fsyncs: number; readonly nextOffset: number; readonly perSink: Record<string, { readonly lag: number }> };
+    readonly sinks: { readonly name: string; readonly circuit: string; readonly delivered: { readonly records: number } }[];
+  } | null;
+}
+
+const status = async (httpPort: number) => (await (await fetch(`http://127.0.0.1:${httpPort}/api/status`)).json()) as StatusSnapshot;
+
 async function progress(httpPort: number): Promise<Map<string, SinkProgress>> {
-  const s = (await (await fetch(`http://127.0.0.1:${httpPort}/api/status`)).json()) as {
-    forwarding: { buffer: { perSink: Record<string, { lag: number }> }; sinks: { name: string; circuit: string; delivered: { records: number } }[] } | null;
-  };
+  const s = await status(httpPort);
   const out = new Map<string, SinkProgress>();
   for (const k of s.forwarding?.sinks ?? []) out.set(k.name, { delivered: k.delivered.records, lag: s.forwarding!.buffer.perSink[k.name]?.lag ?? 0, circuit: k.circuit });
   return out;
+}
+
+/** Appended records and fsyncs so far, when weir has a buffer. */
+async function bufferCounts(s: NodeServer): Promise<{ records: number; fsyncs: number } | undefined> {
+  if (!s.httpPort) return undefined;
+  const b = (await status(s.httpPort)).forwarding?.buffer;
+  return b && { records: b.nextOffset, fsyncs: b.fsyncs };
 }
 
 const sum = (m: Map<string, SinkProgress>, f: (p: SinkProgress) => number) => [...m.values()].reduce((n, p) => n + f(p), 0);
@@ -140,11 +154,13 @@ async function throughput(label: string, id: string, server: () => Promise<NodeS
     const delivering = sinks.filter((k) => k !== 'down');
     if (s.httpPort && delivering.length) await untilDrained(s.httpPort, 60_000);
     const before = s.httpPort ? await progress(s.httpPort) : new Map<string, SinkProgress>();
+    const buffer0 = await bufferCounts(s);
     const cpu0 = cpuMsOf(s.pid);
     const start = performance.now();
     const ingest = await pub.flood(SECONDS * 1000, WINDOW);
     const cpu = cpuMsOf(s.pid) - cpu0;
     const atDeadline = s.httpPort ? await progress(s.httpPort) : before;
+    const buffer1 = await bufferCounts(s);
     await pub.settle(30_000);
     const ackedTotal = pub.acked;
     await pub.close();
@@ -165,6 +181,7 @@ async function throughput(label: string, id: string, server: () => Promise<NodeS
       drainRate: !sinks.length ? '-' : drainRate === undefined ? '10,000' : drainRate === 0 ? 'none' : String(drainRate),
       ingest,
       cores: cpu / ingest.elapsedMs,
+      recordsPerFsync: buffer0 && buffer1 ? (buffer1.records - buffer0.records) / Math.max(1, buffer1.fsyncs - buffer0.fsyncs) : undefined,
       upstreamDuring: duringRate === undefined ? undefined : duringRate / delivering.length,
       upstreamOverall: drainedMs === undefined || !delivering.length ? undefined : deliveredAll / delivering.length / (drainedMs / 1000),
       drainedAfterMs: drainedMs === undefined ? undefined : drainedMs - ingest.elapsedMs,

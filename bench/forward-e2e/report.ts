@@ -10,6 +10,8 @@ export interface ThroughputRow {
   readonly ingest: LoadResult;
   /** The server process's CPU over the measured window, in cores. */
   readonly cores: number;
+  /** Group commit: records appended per fdatasync during the window. */
+  readonly recordsPerFsync: number | undefined;
   /** Records per second each sink acknowledged during the measured window. */
   readonly upstreamDuring: number | undefined;
   /** Per sink: records acknowledged from the start of the window until the buffer was empty, per second. */
@@ -75,7 +77,7 @@ export function renderMarkdown(r: Result): string {
   const s = r.settings;
   const aedes = r.throughput.find((t) => t.label === 'bare aedes')?.ingest.rate;
   const tp = table(
-    ['server', 'sinks', 'buffer fsync', 'drainRate cap', 'ingest PUBACK/s', 'vs bare aedes', 'server CPU (cores)', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
+    ['server', 'sinks', 'buffer fsync', 'drainRate cap', 'ingest PUBACK/s', 'vs bare aedes', 'server CPU (cores)', 'records / fsync', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
     r.throughput.map((t) => [
       t.label,
       t.sinks,
@@ -84,12 +86,13 @@ export function renderMarkdown(r: Result): string {
       int(t.ingest.rate),
       aedes ? `${fixed(t.ingest.rate / aedes, 2)}x` : '–',
       fixed(t.cores, 2),
+      int(t.recordsPerFsync),
       int(t.upstreamDuring),
       int(t.upstreamOverall),
       t.drainedAfterMs === undefined ? '–' : fixed(t.drainedAfterMs / 1000, 1),
       t.upstream ?? '–',
     ]),
-    [false, false, false, true, true, true, true, true, true, true, false],
+    [false, false, false, true, true, true, true, true, true, true, true, false],
   );
   const out = table(
     ['sink', 'drainRate cap', 'ingest rec/s', 'outage (s)', 'server restart (s)', 'backlog peak', 'first delivery after server up (s)', 'drain time (s)', 'drain rec/s (gross)', 'backlog shrinks rec/s (net)', 'gross vs ingest'],
