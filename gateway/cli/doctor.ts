@@ -2,13 +2,16 @@
  * `weir doctor`: what this gateway can reach on this board, in plain words.
  * Config and rules validity, the board probes of gateway/doctor (serial,
  * GPIO, data dir, clock), whether the MQTT and HTTP ports can be bound, and
- * whether each upstream answers on TCP.
+ * whether each upstream answers and accepts the configured credentials.
  */
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { existsSync, statfsSync } from 'node:fs';
+import { parseSize } from '../core/units.js';
 import { loadConfigFile, loadDefaultConfig } from '../config/load.js';
 import { formatProblem } from '../core/yaml-source.js';
 import { runDoctor, formatFindings, exitCodeFor, type Finding } from '../doctor/index.js';
+import { probeUpstreams } from './doctor-upstreams.js';
 import type { WeirConfig } from '../config/schema.js';
 
 export async function runDoctorCommand(options: { config?: string; json?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -32,12 +35,27 @@ export async function runDoctorCommand(options: { config?: string; json?: boolea
         ...(config.gpio.chip ? { gpioChip: config.gpio.chip } : {}),
       }),
     );
+    findings.push(budgetFinding(config, resolve(baseDir, config.gateway.dataDir)));
     findings.push(...(await probeListeners(config)), ...(await probeUpstreams(config)));
   }
   const order = { fail: 0, warn: 1, ok: 2 } as const;
   findings.sort((a, b) => order[a.status] - order[b.status]);
   out.write(options.json ? `${JSON.stringify({ findings }, null, 2)}\n` : `${formatFindings(findings)}\n`);
   return exitCodeFor(findings);
+}
+
+/** The buffer's disk budget must fit in what the data directory's filesystem has free. */
+function budgetFinding(config: WeirConfig, dataDir: string): Finding {
+  const budget = parseSize(config.buffer.maxBytes);
+  let dir = dataDir;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  const fs = statfsSync(dir);
+  const free = fs.bavail * fs.bsize;
+  const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+  if (config.sinks.length === 0) return { check: 'data-dir.budget', status: 'ok', detail: `no sinks configured, so no buffer; ${mib(free)} free` };
+  return free >= budget
+    ? { check: 'data-dir.budget', status: 'ok', detail: `buffer budget ${mib(budget)} fits in ${mib(free)} free` }
+    : { check: 'data-dir.budget', status: 'warn', detail: `buffer budget ${mib(budget)} is more than the ${mib(free)} free: the disk fills before the budget's drop policy applies` };
 }
 
 async function probeListeners(config: WeirConfig): Promise<Finding[]> {
@@ -64,39 +82,5 @@ function canBind(host: string, port: number): Promise<string | undefined> {
     const server = net.createServer();
     server.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
     server.listen(port, host, () => server.close(() => done(undefined)));
-  });
-}
-
-/** TCP reachability of each sink and external broker; credentials are checked by the running gateway. */
-async function probeUpstreams(config: WeirConfig): Promise<Finding[]> {
-  const targets: [string, string][] = [];
-  for (const sink of config.sinks) {
-    if (sink.kind === 'kafka') for (const b of sink.brokers) targets.push([`upstream.${sink.name}`, `tcp://${b}`]);
-    else targets.push([`upstream.${sink.name}`, sink.url]);
-  }
-  for (const ext of config.ingest.external) targets.push([`upstream.${ext.name}`, ext.url]);
-  return Promise.all(
-    targets.map(async ([check, url]) => {
-      const { hostname, port } = new URL(url);
-      const p = Number(port) || defaultPort(url);
-      const error = await canConnect(hostname, p, 2000);
-      return error
-        ? { check, status: 'warn' as const, detail: `${hostname}:${p} unreachable (${error}); weir buffers until it is back` }
-        : { check, status: 'ok' as const, detail: `${hostname}:${p} answers` };
-    }),
-  );
-}
-
-function defaultPort(url: string): number {
-  const scheme = url.split(':')[0];
-  return ({ mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ws: 80, wss: 443, http: 80, https: 443 } as Record<string, number>)[scheme ?? ''] ?? 0;
-}
-
-function canConnect(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
-  return new Promise((done) => {
-    const socket = net.connect({ host, port, timeout: timeoutMs });
-    socket.once('connect', () => (socket.destroy(), done(undefined)));
-    socket.once('timeout', () => (socket.destroy(), done('timed out')));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
   });
 }
