@@ -11,6 +11,12 @@ source deploy/dev/ensure-build.sh
 status=0
 # aedes-persistence's own abstract suite (node:test) against weir's broker persistence
 node --test --test-reporter=spec test/persistence/ || status=1
-# everything else (vitest): unit, integration over real sockets, CLI
-npx vitest run "$@" || status=1
+if (($# > 0)); then
+  npx vitest run "$@" || status=1
+else
+  # everything else (vitest): unit, integration over real sockets, CLI, faults
+  npx vitest run --exclude 'test/deploy-*.test.ts' || status=1
+  # the package tests install into this machine's real system: alone, one file at a time
+  npx vitest run --maxWorkers 1 test/deploy- || status=1
+fi
 exit "$status"

@@ -77,13 +77,14 @@ export function renderMarkdown(r: Result): string {
   const s = r.settings;
   const aedes = r.throughput.find((t) => t.label === 'bare aedes')?.ingest.rate;
   const tp = table(
-    ['server', 'sinks', 'buffer fsync', 'drainRate cap', 'ingest PUBACK/s', 'vs bare aedes', 'server CPU (cores)', 'records / fsync', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
-    r.throughput.map((t) => [
+    ['server', 'sinks', 'buffer fsync', 'drainRate cap', 'ingest PUBACK/s', 'rounds', 'vs bare aedes', 'server CPU (cores)', 'records / fsync', 'upstream rec/s during ingest', 'upstream rec/s to empty buffer', 'buffer empty after (s)', 'upstream holds'],
+    r.throughput.map((t, i) => [
       t.label,
       t.sinks,
       t.fsync,
       t.drainRate,
       int(t.ingest.rate),
+      r.rounds.map((round) => int(round[i]?.ingest.rate)).join(' / '),
       aedes ? `${fixed(t.ingest.rate / aedes, 2)}x` : '–',
       fixed(t.cores, 2),
       int(t.recordsPerFsync),
@@ -92,7 +93,7 @@ export function renderMarkdown(r: Result): string {
       t.drainedAfterMs === undefined ? '–' : fixed(t.drainedAfterMs / 1000, 1),
       t.upstream ?? '–',
     ]),
-    [false, false, false, true, true, true, true, true, true, true, true, false],
+    [false, false, false, true, true, true, true, true, true, true, true, true, false],
   );
   const out = table(
     ['sink', 'drainRate cap', 'ingest rec/s', 'outage (s)', 'server restart (s)', 'backlog peak', 'first delivery after server up (s)', 'drain time (s)', 'drain rec/s (gross)', 'backlog shrinks rec/s (net)', 'gross vs ingest'],
