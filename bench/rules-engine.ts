@@ -5,7 +5,7 @@
  * per key and per rule. Seeded, so every run sees the same data.
  *
  *   npm run bench:rules    (or: node --expose-gc <build>/bench/rules-engine.js; without
- *                          --expose-gc, no memory figures and no full GC between runs)
+ *                          --expose-gc, no memory figures)
  *     [--readings 400000] [--runs 5] [--only threshold|window|rate|sequence|absence|group]
  *     [--engine-only]  (no floor or memory: for --cpu-prof)
  *
@@ -205,10 +205,6 @@ function floor(lines: readonly string[]): Timing & { hits: number } {
   return { ...t, hits };
 }
 
-function collect(): void {
-  globalThis.gc?.();
-}
-
 function heapMiB(): number {
   globalThis.gc?.();
   globalThis.gc?.();
@@ -254,15 +250,11 @@ function main(): void {
     building.push(build);
     let clock = new BenchClock(T0);
     last?.close();
-    last = undefined;
-    collect(); // each run starts on a clean heap, not paying for the previous run's engine
     last = engineFor(rules, clock, { alerts: 0, derived: 0 });
     fresh.push(runFresh(last, clock, packed).cpu - build);
     clock = new BenchClock(T0);
     sink = { alerts: 0, derived: 0 };
     last.close();
-    last = undefined;
-    collect();
     last = engineFor(rules, clock, sink);
     prebuilt.push(runPrebuilt(last, clock, data));
   }

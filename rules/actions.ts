@@ -38,10 +38,45 @@ export const STATE_TOPIC_SUFFIX = '/state';
  * levels: `/`, `+`, `#` and NUL become `_` [MQTT-4.7.1-1] [MQTT-4.7.3-2].
  */
 export function mqttTopicsFor(alert: AlertRecord, spec: Pick<MqttActionSpec, 'topic' | 'stateTopic'> = {}): { event: string; state: string } {
-  const values: Record<string, string> = { rule: alert.rule, device: alert.device ?? alert.key, key: alert.key, severity: alert.severity };
-  const fill = (template: string) => template.replace(/\{(rule|device|key|severity)\}/g, (_, k: string) => values[k]!.replace(/[/+#\u0000]/g, '_'));
-  const event = fill(spec.topic ?? DEFAULT_ALERT_TOPIC);
-  return { event, state: spec.stateTopic ? fill(spec.stateTopic) : event + STATE_TOPIC_SUFFIX };
+  const event = fill(topicParts(spec.topic ?? DEFAULT_ALERT_TOPIC), alert);
+  return { event, state: spec.stateTopic ? fill(topicParts(spec.stateTopic), alert) : event + STATE_TOPIC_SUFFIX };
+}
+
+type TopicPart = string | { readonly field: 'rule' | 'device' | 'key' | 'severity' };
+
+/** Topic templates split once (every alert is published): literal text and the fields between. */
+const compiledTopics = new Map<string, readonly TopicPart[]>();
+
+function topicParts(template: string): readonly TopicPart[] {
+  let parts = compiledTopics.get(template);
+  if (parts === undefined) {
+    const list: TopicPart[] = [];
+    let last = 0;
+    for (const m of template.matchAll(/\{(rule|device|key|severity)\}/g)) {
+      if (m.index > last) list.push(template.slice(last, m.index));
+      list.push({ field: m[1] as 'rule' | 'device' | 'key' | 'severity' });
+      last = m.index + m[0].length;
+    }
+    if (last < template.length) list.push(template.slice(last));
+    if (compiledTopics.size < 1000) compiledTopics.set(template, list);
+    parts = list;
+  }
+  return parts;
+}
+
+const UNSAFE = /[/+#\u0000]/;
+
+function fill(parts: readonly TopicPart[], alert: AlertRecord): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      out += p;
+      continue;
+    }
+    const v = p.field === 'device' ? (alert.device ?? alert.key) : alert[p.field];
+    out += UNSAFE.test(v) ? v.replace(/[/+#\u0000]/g, '_') : v;
+  }
+  return out;
 }
 
 export function acceptsState(on: readonly ('raise' | 'clear')[] | undefined, alert: AlertRecord): boolean {

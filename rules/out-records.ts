@@ -7,6 +7,8 @@ import type { AlertRecord, ReadingRecord } from '../gateway/core/records.js';
 import { isoTime } from './template.js';
 import type { CompiledRule, ReadingValue, TemplateVars } from './types.js';
 
+const hasOwn = Object.hasOwn;
+
 export interface AlertInput {
   readonly rule: CompiledRule;
   readonly id: string;
@@ -25,14 +27,34 @@ export interface AlertInput {
 
 export function alertRecord(a: AlertInput): AlertRecord {
   const rule = a.rule;
-  const vars: TemplateVars = { ...a.vars, rule: rule.id, key: a.key, severity: rule.severity, labels: rule.labels };
-  vars['device'] ??= a.device;
-  vars['tags'] ??= a.tags;
-  if (typeof vars['ts'] === 'number') vars['ts'] = isoTime(vars['ts']);
+  const vars = a.vars;
+  // the operator's variables under the alert's own; looked up, not merged into a copy (a spread per alert was costly)
+  const root = (name: string): unknown => {
+    switch (name) {
+      case 'rule':
+        return rule.id;
+      case 'key':
+        return a.key;
+      case 'severity':
+        return rule.severity;
+      case 'labels':
+        return rule.labels;
+      case 'device':
+        return vars['device'] ?? a.device;
+      case 'tags':
+        return vars['tags'] ?? a.tags;
+      case 'ts': {
+        const ts = vars['ts'];
+        return typeof ts === 'number' ? isoTime(ts) : ts;
+      }
+      default:
+        return hasOwn(vars, name) ? vars[name] : undefined;
+    }
+  };
   let message: string;
-  if (a.note !== undefined) message = `${rule.message.render(vars)} (${a.note})`;
-  else if (a.state === 'raise') message = rule.message.render(vars);
-  else message = rule.clearMessage ? rule.clearMessage.render(vars) : `resolved: ${rule.message.render(vars)}`;
+  if (a.note !== undefined) message = `${rule.message.renderBy(root)} (${a.note})`;
+  else if (a.state === 'raise') message = rule.message.renderBy(root);
+  else message = rule.clearMessage ? rule.clearMessage.renderBy(root) : `resolved: ${rule.message.renderBy(root)}`;
   return {
     v: 1,
     kind: 'alert',

@@ -30,6 +30,8 @@ export interface Step {
   readonly latency: Distribution;
   /** Largest RSS seen per process during the step, bytes. */
   readonly peakRss: Readonly<Record<string, number>>;
+  /** RSS per process every second of the step (and its grace period): [seconds since start, bytes by process]. */
+  readonly rssTimeline: readonly (readonly [number, Readonly<Record<string, number>>])[];
 }
 
 export interface Session {
@@ -70,7 +72,12 @@ export async function openSession(system: RunningSystem, tag: string): Promise<S
         lastAlertAt = at;
       };
       const peak: Record<string, number> = {};
-      const rss = setInterval(() => sampleRss(system, peak), 100);
+      const timeline: [number, Record<string, number>][] = [];
+      let ticks = 0;
+      const rss = setInterval(() => {
+        const now = sampleRss(system, peak);
+        if (++ticks % 10 === 0) timeline.push([ticks / 10, now]);
+      }, 100);
       let sent = 0;
       let lastSendAt = 0;
       const startedAt = performance.now();
@@ -114,6 +121,7 @@ export async function openSession(system: RunningSystem, tag: string): Promise<S
         deliveredRate: received > 0 ? (received / (lastAlertAt - startedAt)) * 1000 : 0,
         latency: distribution(latency.subarray(0, received)),
         peakRss: peak,
+        rssTimeline: timeline,
       };
     },
     async close() {
@@ -122,11 +130,16 @@ export async function openSession(system: RunningSystem, tag: string): Promise<S
   };
 }
 
-function sampleRss(system: RunningSystem, peak: Record<string, number>): void {
+/** Samples every process of the system; keeps the peaks; returns this sample. */
+function sampleRss(system: RunningSystem, peak: Record<string, number>): Record<string, number> {
+  const now: Record<string, number> = {};
   for (const [name, pid] of Object.entries(system.pids)) {
     const rss = memoryOf(pid)?.rss;
-    if (rss !== undefined && !(rss <= (peak[name] ?? 0))) peak[name] = rss;
+    if (rss === undefined) continue;
+    now[name] = rss;
+    if (!(rss <= (peak[name] ?? 0))) peak[name] = rss;
   }
+  return now;
 }
 
 async function client(port: number, clientId: string): Promise<MqttClient> {

@@ -124,28 +124,29 @@ export async function startNodeRed(dir: string, red: string): Promise<RunningSys
 
 /** mqtt in → switch (temp > 80, otherwise) → change (topic, state) → mqtt out. */
 function flow(port: number): object[] {
+  // ids unlike any property value: Node-RED takes a property equal to a node id for a reference to it
   const change = (id: string, state: string) => ({
-    id, type: 'change', z: 'bench', name: state,
+    id, type: 'change', z: 'f0bench', name: `set ${state}`,
     rules: [
       { t: 'set', p: 'topic', pt: 'msg', to: 'nodered/alerts/temp-high', tot: 'str' },
       { t: 'set', p: 'payload.state', pt: 'msg', to: state, tot: 'str' },
     ],
-    wires: [['out']],
+    wires: [['n4out']],
   });
   return [
-    { id: 'bench', type: 'tab', label: 'alerts bench' },
+    { id: 'f0bench', type: 'tab', label: 'alerts bench' },
     {
-      id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(port), clientid: '', autoConnect: true,
+      id: 'c0broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(port), clientid: '', autoConnect: true,
       usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true,
     },
-    { id: 'in', type: 'mqtt in', z: 'bench', name: 'telemetry', topic: 'weir/+/telemetry', qos: '0', datatype: 'json', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['switch']] },
+    { id: 'n1in', type: 'mqtt in', z: 'f0bench', name: 'telemetry', topic: 'weir/+/telemetry', qos: '0', datatype: 'json', broker: 'c0broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['n2switch']] },
     {
-      id: 'switch', type: 'switch', z: 'bench', name: 'temp > 80', property: 'payload.temp', propertyType: 'msg',
-      rules: [{ t: 'gt', v: '80', vt: 'num' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, wires: [['raise'], ['clear']],
+      id: 'n2switch', type: 'switch', z: 'f0bench', name: 'temp > 80', property: 'payload.temp', propertyType: 'msg',
+      rules: [{ t: 'gt', v: '80', vt: 'num' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, wires: [['n3raise'], ['n3clear']],
     },
-    change('raise', 'raise'),
-    change('clear', 'clear'),
-    { id: 'out', type: 'mqtt out', z: 'bench', name: 'alerts', topic: '', qos: '0', retain: 'false', broker: 'broker', wires: [] },
+    change('n3raise', 'raise'),
+    change('n3clear', 'clear'),
+    { id: 'n4out', type: 'mqtt out', z: 'f0bench', name: 'alerts', topic: '', qos: '0', retain: 'false', broker: 'c0broker', wires: [] },
   ];
 }
 

@@ -8,7 +8,7 @@ import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../sche
 import { READING_VARIABLES, test, type CompiledExpression } from '../expr.js';
 import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.js';
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
-import { evidenceOf, readingVars, type ReadingEvidence } from './shared.js';
+import { evidenceOf, type ReadingEvidence } from './shared.js';
 import { isoTime } from '../template.js';
 
 export const ThresholdRule = Type.Object(
@@ -68,7 +68,8 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
   const fire = (s: ThresholdState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
     const r = s.last!;
     const evidence: ReadingEvidence[] = s.start && s.start !== r ? [evidenceOf(s.start), evidenceOf(r)] : [evidenceOf(r)];
-    const vars = { ...readingVars(r), since: isoTime(s.start?.ts ?? t.at) };
+    // readingVars(r) plus `since`, built in one literal (same keys, same order): this runs for every alert
+    const vars = { device: r.device, metric: r.metric, value: r.value, ts: r.ts, tags: r.tags, since: isoTime(s.start?.ts ?? t.at) };
     if (t.kind === 'raise') out.raise(t.at, r.value, evidence, vars);
     else out.clear(t.at, r.value, evidence, vars);
   };
