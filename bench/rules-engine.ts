@@ -22,6 +22,7 @@ import { BenchClock } from './rules-clock.js';
 import { loadRuleSources } from '../rules/load.js';
 import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
 import type { CompiledRule } from '../rules/types.js';
+import { mulberry32 as rng } from '../firmware-sim/random.js';
 
 const DEVICES = 1000;
 const METRICS = ['temp', 'hum', 'co2', 'pressure', 'voltage', 'current', 'flow', 'level', 'rpm', 'lux'];
@@ -34,17 +35,6 @@ const arg = (name: string, def: number): number => {
 const READINGS = arg('--readings', 400_000);
 const RUNS = arg('--runs', 5);
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ten rules per metric, so every reading meets ten rules: 5 threshold, window, rate, sequence, absence, group. */
 function ruleText(): string {

@@ -7,6 +7,7 @@
  */
 import { compileExpression } from 'filtrex';
 import { compileCondition, READING_VARIABLES } from '../rules/expr.js';
+import { mulberry32 as rng } from '../firmware-sim/random.js';
 
 const CASES: readonly { name: string; cel: string; filtrex: string }[] = [
   { name: 'value > 80', cel: 'value > 80.0', filtrex: 'value > 80' },
@@ -14,16 +15,6 @@ const CASES: readonly { name: string; cel: string; filtrex: string }[] = [
   { name: 'abs + in', cel: 'abs(value - 50.0) > 5.0 && device in ["d1", "d2", "d3"]', filtrex: 'abs(value - 50) > 5 and device in ("d1", "d2", "d3")' },
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = rng(1);
 const readings = Array.from({ length: 1000 }, (_, i) => ({

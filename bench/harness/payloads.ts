@@ -3,23 +3,15 @@
  * holding exactly one numeric metric (string fields are not readings), so one
  * message is one reading and messages/s compares across brokers.
  */
+import { mulberry32 } from '../../firmware-sim/random.js';
 
 export const PAYLOAD_BYTES = 100;
 const METRICS = ['temp', 'humidity', 'pressure', 'co2'] as const;
 const FIRMWARE = '2.1.0';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** mulberry32: tiny, fast and good enough to make the same messages for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG: the same messages for the same seed. */
+export const seededRandom = mulberry32;
 
 export interface Telemetry {
   readonly topic: string;
