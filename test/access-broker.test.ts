@@ -152,6 +152,7 @@ describe('authentication', () => {
     expect((await connect({}, '::1')).connected).toBe(true);
   });
 
+  // needs a non-loopback address on this machine to connect from; every CI machine here has one
   it.skipIf(!lanAddress)('refuses anonymous clients from a LAN address with CONNACK 5, but not users', async () => {
     expect(await refusal({}, lanAddress)).toBe(5);
     expect((await connect({ username: 'dash', password: 'dash-pw' }, lanAddress)).connected).toBe(true);

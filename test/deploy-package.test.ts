@@ -109,6 +109,7 @@ afterAll(async () => {
   lock?.stdin?.end();
 }, 120_000);
 
+// Installing a package needs root and dpkg; CI runs as root, so there these always run.
 describe.skipIf(!canRun)('the amd64 package', () => {
   it('has the metadata apt needs', async () => {
     const { stdout } = await sh('dpkg-deb', ['--info', deb]);
@@ -170,6 +171,7 @@ describe.skipIf(!canRun)('the amd64 package', () => {
   });
 
   it('passes lintian without errors (warnings are reported, not failed)', async (ctx) => {
+    // tryInstall puts lintian in place where apt works (CI); skipped only where it cannot
     if (!has('/usr/bin/lintian')) ctx.skip();
     const { stdout } = await run('lintian', ['--tag-display-limit', '0', deb], { maxBuffer: 8 * 1024 * 1024 }).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
     const tags = stdout.split('\n').filter((l) => /^[EW]: /.test(l));
@@ -217,6 +219,7 @@ describe.skipIf(!canRun)('the amd64 package', () => {
   });
 
   it('the unit file verifies and scores as hardened', async (ctx) => {
+    // installed by tryInstall where apt works (CI); skipped only where it cannot be
     if (!has('/usr/bin/systemd-analyze')) ctx.skip();
     const verify = await sh('systemd-analyze', ['verify', '/usr/lib/systemd/system/weir.service']);
     expect(`${verify.stdout}${verify.stderr}`.split('\n').filter((l) => l.includes('weir.service'))).toEqual([]);

@@ -23,6 +23,8 @@ const INSIDE = process.env.WEIR_FAKE_SYSFS === '1';
 const ROOT = '/sys/class/gpio';
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 
+// Outside the namespace this suite spawns vitest again under `unshare -m` (root only); the inner
+// run executes the suite below and this test fails if any of it fails, so nothing is lost to the skips.
 describe.skipIf(INSIDE)('fake sysfs GPIO in a private mount namespace', () => {
   it.skipIf(!canUnshare)('runs the onoff suite inside the namespace and it passes', () => {
     const script = `mount -t tmpfs weir-fake-sysfs /sys/class && mkdir ${ROOT} && exec npx vitest run --reporter=verbose test/gpio-sysfs.test.ts`;
@@ -64,6 +66,7 @@ function emptyTree(): void {
 
 const read = (f: string) => readFileSync(`${ROOT}/${f}`, 'utf8').trim();
 
+// Runs only inside the private mount namespace made by the outer test above.
 describe.skipIf(!INSIDE)('onoff on a fake Pi 5 sysfs tree', () => {
   it('resolves the RP1 base 571 from gpiochip*/base and label', () => {
     pi5Tree({});
