@@ -26,6 +26,9 @@ import { renderMarkdown, renderText, type BenchResult, type MemoryFigures, type 
 const TARGET_INGEST_RATIO = 0.9;
 const TARGET_IDLE_RSS_MIB = 70;
 const SETTLE_MS = 3000;
+// V8 shrinks the young generation it grew while starting ~15 s after the last
+// allocation burst (its memory reducer); idle RSS is read once that has happened
+const IDLE_WAIT_MS = 25_000;
 
 const { values: a } = parseArgs({
   options: {
@@ -43,6 +46,7 @@ const { values: a } = parseArgs({
     'latency-seconds': { type: 'string', default: '5' },
     'skip-latency': { type: 'boolean', default: false },
     'stall-ms': { type: 'string', default: '10000' },
+    'idle-wait': { type: 'string', default: String(IDLE_WAIT_MS) },
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
     check: { type: 'boolean', default: false },
@@ -63,6 +67,7 @@ if (a.help) {
       "  --node-flags='F ...' Node flags for weir and aedes (default: those in bin/weir.js's shebang)",
       '  --client wire|mqttjs the load client: a raw-socket client (default) or MQTT.js',
       '  --qos LIST           0,1',
+      `  --idle-wait MS        idle RSS is read this long after start, with no load (${IDLE_WAIT_MS})`,
       '  --latency-rate N --latency-seconds N   paced latency runs (5000, 5); --skip-latency',
       '  --cpu-prof           run the Node brokers under node --cpu-prof and summarise the profiles',
       '  --out DIR            where results go (bench/results)',
@@ -104,6 +109,7 @@ const settings: Settings = {
   latency: !a['skip-latency'],
   cpuProf: a['cpu-prof'],
   client: clients.name,
+  idleWaitMs: positive('idle-wait', a['idle-wait']),
   nodeFlags,
 };
 const stallMs = positive('stall-ms', a['stall-ms']);
@@ -142,7 +148,11 @@ async function bench(): Promise<BenchResult> {
     running.set(kind, await startBroker(kind, { root, dir, cpuProfDir, nodeFlags }));
     log(`started ${kind} (pid ${running.get(kind)!.pid}, port ${running.get(kind)!.port})`);
   }
+  const bootedAt = Date.now();
   await sleep(SETTLE_MS);
+  const startup = new Map<BrokerKind, number>();
+  for (const [kind, b] of running) startup.set(kind, memoryOf(b.pid)?.rss ?? Number.NaN);
+  await sleep(Math.max(0, settings.idleWaitMs - (Date.now() - bootedAt)));
   const idle = new Map<BrokerKind, { rss: number; anon: number }>();
   for (const [kind, b] of running) idle.set(kind, memoryOf(b.pid) ?? { rss: Number.NaN, anon: Number.NaN });
   const idleMetrics = new Map<BrokerKind, number | undefined>();
@@ -219,6 +229,7 @@ async function bench(): Promise<BenchResult> {
     const now = memoryOf(b.pid);
     const cells = throughput[kind] ?? {};
     const figures: MemoryFigures = {
+      startupRss: startup.get(kind)!,
       idleRss: idle.get(kind)!.rss,
       idleAnon: idle.get(kind)!.anon,
       idleMetricsRss: idleMetrics.get(kind),

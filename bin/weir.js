@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The V8 flag caps the young generation at 1 MiB per semi-space (default 16):
-// about 12 MB less idle RSS on a 1 GB board, at a small cost in scavenge count.
-// Launchers that call `node bin/weir.js` directly pass the same flag.
+#!/usr/bin/env node
+// No V8 flags: a young generation capped small (--max-semi-space-size=1) saves
+// ~10 MB in the first seconds after start, but halves ingest throughput (every
+// in-flight message is copied by ever more frequent scavenges); V8 returns that
+// memory by itself once the gateway is at rest (BENCHMARKS.md, "Memory").
 // The installed entry point: runs the compiled CLI (npm run build writes dist/).
 import { buildCli } from '../dist/gateway/cli/main.js';
 

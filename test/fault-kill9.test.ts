@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 function startGatewayProcess(): ChildProcess {
-  return spawn(process.execPath, ['--max-semi-space-size=1', bin, 'start', '--config', join(dir, 'weir.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [bin, 'start', '--config', join(dir, 'weir.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Publishes seq 0, 1, 2... round-robin over devices at QoS 1 until the connection dies; returns the seqs PUBACKed. */

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/dev/ensure-build.sh
-exec node --max-semi-space-size=1 bin/weir.js start "$@"
+exec node bin/weir.js start "$@"

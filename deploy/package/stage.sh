@@ -28,11 +28,10 @@ cp -R "$app/." "$lib/"
 node "$src/deploy/package/runtime-modules.mjs" "$arch" "$lib" "$manifest"
 
 # The entry point. exec keeps node as the process systemd (or docker) signals.
-# --max-semi-space-size=1: a 1 MiB young generation per semi-space, about 12 MB
-# less idle RSS on a 1 GB board (the same flag as bin/weir.js).
+# No V8 flags, as bin/weir.js: see the note there.
 cat >"$root/usr/bin/weir" <<EOF
 #!/bin/sh
-exec $node_bin --max-semi-space-size=1 /usr/lib/weir/weir.js "\$@"
+exec $node_bin /usr/lib/weir/weir.js "\$@"
 EOF
 
 install -m 0644 "$src/deploy/package/weir.yaml" "$root/etc/weir/weir.yaml"

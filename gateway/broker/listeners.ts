@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WeirError } from '../core/errors.js';
 import { guardPacketSize } from './packet-size-guard.js';
+import { coalesceWrites } from './write-coalescing.js';
 import { rememberRemoteAddress } from './client-identity.js';
 import type { WeirConfig } from '../config/schema.js';
 
@@ -49,6 +50,7 @@ export async function openListeners(config: Listeners, baseDir: string, hooks: L
     guardPacketSize(stream, hooks.maxPacketSize, (size) =>
       hooks.onLimit('packet-size', { remoteAddress: socket.remoteAddress, listener, size }),
     );
+    coalesceWrites(stream);
     hooks.handle(stream, listener);
     return true;
   };

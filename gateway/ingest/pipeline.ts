@@ -10,6 +10,7 @@ import type { ReadingRecord } from '../core/records.js';
 import type { RecordIds } from '../core/record-ids.js';
 import { RateLimiter } from '../core/rate-limited-log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { CounterCell } from '../metrics/hot-counter.js';
 import type { ProfileRouter, RoutedReading } from '../../devices/profiles/router.js';
 
 /** Consumers get every batch of readings decoded from one frame, in arrival order. */
@@ -32,13 +33,14 @@ export interface PipelineOptions {
 }
 
 const LOG_LINES_PER_MINUTE = 5;
+/** Shared by every reading without tags (most of them): one object, not one per reading. */
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
 const SAMPLE_BYTES = 32;
 
 export class IngestPipeline {
   readonly #o: PipelineOptions;
   readonly #limiter = new RateLimiter(LOG_LINES_PER_MINUTE, 60_000);
-  // prom-client hashes a label object on every inc(); bind the per-source children once
-  readonly #bySource = new Map<string, { messagesIn: { inc(n?: number): void }; readingsOut: { inc(n?: number): void } }>();
+  readonly #bySource = new Map<string, { messagesIn: CounterCell; readingsOut: CounterCell }>();
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -48,7 +50,7 @@ export class IngestPipeline {
   readonly ingest = (frame: Frame): void | Promise<void> => {
     const { metrics } = this.#o;
     const counters = this.#countersFor(frame.source);
-    counters.messagesIn.inc();
+    counters.messagesIn.n++;
     const bound = boundProfile(frame);
     const routed = bound ? this.#o.router.decodeAs(bound.profile, bound.device, frame.payload) : this.#o.router.route(frame.address, frame.payload);
     if (routed.kind === 'unrouted') {
@@ -60,9 +62,13 @@ export class IngestPipeline {
       return this.#reject({ frame, code: routed.code, message: `${routed.profile}: ${routed.message}`, device: routed.device });
     }
     const deviceLabel = metrics.devices.touch(routed.device, frame.receivedAt);
-    const records = routed.readings.map((r) => this.#record(r, frame));
-    counters.readingsOut.inc(records.length);
-    const outOfRange = records.reduce((n, r) => (r.flags ? n + 1 : n), 0);
+    const records: ReadingRecord[] = [];
+    let outOfRange = 0;
+    for (const r of routed.readings) {
+      records.push(this.#record(r, frame));
+      if (r.outOfRange) outOfRange++;
+    }
+    counters.readingsOut.n += records.length;
     if (outOfRange > 0) metrics.outOfRange.inc({ device: deviceLabel }, outOfRange);
     return this.#deliver(records, frame);
   };
@@ -70,7 +76,7 @@ export class IngestPipeline {
   #countersFor(source: string) {
     let c = this.#bySource.get(source);
     if (!c) {
-      c = { messagesIn: this.#o.metrics.messagesIn.labels(source), readingsOut: this.#o.metrics.readingsOut.labels(source) };
+      c = { messagesIn: this.#o.metrics.messagesIn.cell(source), readingsOut: this.#o.metrics.readingsOut.cell(source) };
       this.#bySource.set(source, c);
     }
     return c;
@@ -95,7 +101,7 @@ export class IngestPipeline {
       ts: r.ts ?? frame.receivedAt,
       receivedAt: frame.receivedAt,
       source: frame.source,
-      tags: r.tags ?? {},
+      tags: r.tags ?? NO_TAGS,
     };
     if (r.unit !== undefined) record.unit = r.unit;
     if (r.outOfRange) record.flags = ['out-of-range'];

@@ -38,9 +38,10 @@ export function readingRepublisher(
 ): ReadingConsumer {
   const topicFor = topicTemplate(config.topic);
   const options = { qos: config.qos, retain: config.retain };
+  const republished = metrics.republished.cell();
   return (readings: readonly ReadingRecord[]) => {
     for (const r of readings) publish(topicFor({ device: r.device, metric: r.metric }), JSON.stringify(r), options);
-    metrics.republished.inc(readings.length);
+    republished.n += readings.length;
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import { DeviceTable } from './device-table.js';
+import { HotCounter } from './hot-counter.js';
 import type { BufferStats } from '../core/contracts.js';
 
 /** Device label cardinality cap; devices past it are counted under `_other`. */
@@ -15,12 +16,12 @@ export class Metrics {
   readonly registry = new Registry();
   readonly devices = new DeviceTable(MAX_DEVICE_SERIES);
 
-  readonly messagesIn = this.#counter('weir_messages_in_total', 'Frames received from sources.', ['source']);
-  readonly readingsOut = this.#counter('weir_readings_total', 'Normalized readings produced.', ['source']);
+  readonly messagesIn = new HotCounter(this.registry, 'weir_messages_in_total', 'Frames received from sources.', 'source');
+  readonly readingsOut = new HotCounter(this.registry, 'weir_readings_total', 'Normalized readings produced.', 'source');
   readonly decodeErrors = this.#counter('weir_decode_errors_total', 'Payloads a profile could not decode.', ['device', 'code']);
   readonly unrouted = this.#counter('weir_unrouted_total', 'Frames no device profile matched.', ['source']);
   readonly outOfRange = this.#counter('weir_out_of_range_total', 'Readings outside the range their profile declares.', ['device']);
-  readonly republished = this.#counter('weir_republished_total', 'Readings republished on the broker.', []);
+  readonly republished = new HotCounter(this.registry, 'weir_republished_total', 'Readings republished on the broker.');
   readonly deadLettered = this.#counter('weir_dead_letter_total', 'Bad frames republished on the dead-letter topic.', []);
   readonly sourceProblems = this.#counter('weir_source_problems_total', 'Problems sources survived (reconnects, bad bytes).', ['source', 'code']);
 
