@@ -5,7 +5,7 @@
  * alone as the floor (no processing: what this harness and a broker can do).
  *
  *   npx tsc -p tsconfig.json --outDir <build> && node <build>/bench/alerts-e2e.js
- *     [--rounds 2] [--nodered /tmp/nodered] [--weir-bin <path>] [--weir-flags "--max-semi-space-size=1"]
+ *     [--rounds 2] [--nodered /tmp/nodered] [--weir-bin <path>] [--weir-flags "--max-semi-space-size=1 ..."]
  *     [--only weir,node-red,mosquitto]
  *
  * Node-RED is looked for in a separate install (`npm install --prefix /tmp/nodered node-red@4`),
@@ -36,8 +36,8 @@ const arg = (name: string): string | undefined => {
 const ROUNDS = Number(arg('--rounds') ?? 2);
 const NODE_RED_PREFIX = arg('--nodered') ?? '/tmp/nodered';
 const WEIR_BIN = arg('--weir-bin') ?? join(here, 'alerts-e2e/weir-bin.js');
-// what bin/weir.js's shebang gives the gateway; --weir-flags "..." to try others (e.g. a larger young generation, --cpu-prof)
-const WEIR_FLAGS = (arg('--weir-flags') ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
+// bin/weir.js gives the gateway no Node flags; --weir-flags "..." to try others (e.g. a larger young generation, --cpu-prof)
+const WEIR_FLAGS = (arg('--weir-flags') ?? '').split(/\s+/).filter(Boolean);
 const RAMP = [5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
 const STEP_S = 3;
 const GRACE_MS = 1000;

@@ -59,7 +59,10 @@ function readingRecord(n: number): ReadingRecord {
 async function logCase(policy: 'always' | 'interval', batch: number): Promise<void> {
   const dir = mkdtempSync(join(a.dir!, 'weir-bench-log-'));
   const { log } = await SegmentLog.open(dir, { readOnly: false, floor: 0, log: silent });
-  const items: Encoded[] = Array.from({ length: batch }, () => ({ kind: KIND_READING, payload: payload100() }));
+  const items: Encoded[] = Array.from({ length: batch }, () => {
+    const payload = payload100();
+    return { kind: KIND_READING, payload, length: payload.length };
+  });
   const until = performance.now() + SECONDS * 1000;
   let records = 0;
   let lastSync = performance.now();

@@ -50,7 +50,7 @@ async function segmentLog(dir: string): Promise<Store> {
   const { log } = await SegmentLog.open(dir, { readOnly: false, floor: 0, log: pino({ level: 'silent' }) });
   return {
     name: 'segment log',
-    append: (batch) => log.append(batch.map((payload): Encoded => ({ kind: KIND_READING, payload })), Date.now(), true, 64 * 1024 * 1024),
+    append: (batch) => log.append(batch.map((payload): Encoded => ({ kind: KIND_READING, payload, length: payload.length })), Date.now(), true, 64 * 1024 * 1024),
     replay: async () => {
       let n = 0;
       for (const seg of log.segments) await log.scanFrom(seg, 0, () => (n++, true));

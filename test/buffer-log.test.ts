@@ -64,6 +64,17 @@ describe('disk buffer: offsets, group commit, reclamation', () => {
     expect(ids(await buf.read('a', 500))).toEqual(Array.from({ length: 200 }, (_, i) => `gw-1-${i}`));
   });
 
+  it('tells its onDurable listeners once per group commit (the delivery loops wake there)', async () => {
+    const { buf } = await fresh();
+    let calls = 0;
+    buf.onDurable(() => calls++);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => buf.append([reading(i)])));
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBe(buf.stats().fsyncs); // fsync policy always: one fdatasync per commit
+    await buf.append([]); // nothing to commit
+    expect(calls).toBe(buf.stats().fsyncs);
+  });
+
   it('reclaims a segment once every sink has acked past it, and not before', async () => {
     const { dir, buf } = await fresh({ config: { segmentSize: '4KiB', maxBytes: '1MiB' } });
     for (let i = 0; i < 100; i++) await buf.append([reading(i)]);

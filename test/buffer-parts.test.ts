@@ -1,7 +1,7 @@
 /** The buffer's small parts: checksum, frames, out-of-order ranges, rates, config. */
 import { describe, expect, it } from 'vitest';
 import { crc32, tableCrc32 } from '../gateway/buffer/crc.js';
-import { HEADER_BYTES, KIND_ALERT, checkFrame, resync, writeFrame } from '../gateway/buffer/frame.js';
+import { HEADER_BYTES, KIND_ALERT, checkFrame, payloadOf, resync, writeFrame, type FrameInfo } from '../gateway/buffer/frame.js';
 import { Ranges } from '../gateway/buffer/ranges.js';
 import { Rate } from '../gateway/buffer/rate.js';
 import { BufferConfig, bufferConfig, bufferLimits } from '../gateway/buffer/config.js';
@@ -20,7 +20,7 @@ describe('frames', () => {
   it('round-trips, and any flipped bit is caught', () => {
     const payload = Buffer.from('{"kind":"alert"}');
     const buf = Buffer.alloc(HEADER_BYTES + payload.length);
-    writeFrame(buf, 0, 42, 1234.5, KIND_ALERT, payload);
+    writeFrame(buf, 0, 42, 1234.5, KIND_ALERT, payload, payload.length);
     expect(checkFrame(buf, 0)).toMatchObject({ offset: 42, appendedAt: 1234.5, kind: KIND_ALERT, size: buf.length });
     for (let bit = 0; bit < buf.length * 8; bit += 7) {
       const bad = Buffer.from(buf);
@@ -33,8 +33,21 @@ describe('frames', () => {
   it('resync finds the next whole frame after garbage', () => {
     const p = Buffer.from('{"x":"RW RW"}');
     const buf = Buffer.alloc(2 * (HEADER_BYTES + p.length) + 5, 0x52);
-    writeFrame(buf, 5 + HEADER_BYTES + p.length, 7, 0, KIND_ALERT, p);
+    writeFrame(buf, 5 + HEADER_BYTES + p.length, 7, 0, KIND_ALERT, p, p.length);
     expect(resync(buf, 0)).toBe(5 + HEADER_BYTES + p.length);
+  });
+
+  it('frames JSON text with multi-byte characters exactly as the same bytes given as a Buffer', () => {
+    const text = JSON.stringify({ device: 'Küche-温度', metric: 'temp', value: 21.5, note: '🌡️' });
+    const length = Buffer.byteLength(text);
+    expect(length).toBeGreaterThan(text.length); // the case that matters: bytes, not UTF-16 units
+    const fromText = Buffer.alloc(HEADER_BYTES + length);
+    const fromBytes = Buffer.alloc(HEADER_BYTES + length);
+    writeFrame(fromText, 0, 9, 1.5, KIND_ALERT, text, length);
+    writeFrame(fromBytes, 0, 9, 1.5, KIND_ALERT, Buffer.from(text), length);
+    expect(fromText.equals(fromBytes)).toBe(true);
+    expect(checkFrame(fromText, 0)).toMatchObject({ offset: 9, size: fromText.length });
+    expect(payloadOf(fromText, checkFrame(fromText, 0) as FrameInfo).toString()).toBe(text);
   });
 });
 

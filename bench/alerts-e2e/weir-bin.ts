@@ -2,8 +2,8 @@
  * bin/weir.js for this build: the same few lines, but it runs the CLI compiled
  * beside it, so the benchmark measures the rules code it was built with even
  * while dist/ belongs to another build. Started as
- * `node --max-semi-space-size=1 <build>/bench/alerts-e2e/weir-bin.js start --config ...`,
- * the flag bin/weir.js's shebang gives.
+ * `node <build>/bench/alerts-e2e/weir-bin.js start --config ...`, with no Node
+ * flags, as bin/weir.js.
  */
 import { buildCli } from '../../gateway/cli/main.js';
 

@@ -31,12 +31,12 @@ export interface NodeServer {
   stop(): Promise<void>;
 }
 
-/** weir as `node --max-semi-space-size=1 <launcher> start --config <dir>/weir.yaml` (other flags if given), JSON logs on stdout. */
+/** weir as `node <launcher> start --config <dir>/weir.yaml` (Node flags if given), JSON logs on stdout. */
 export async function startWeir(o: { launcher: string; dir: string; yaml: string; nodeFlags?: readonly string[] }): Promise<NodeServer> {
   const config = join(o.dir, 'weir.yaml');
   writeFileSync(config, o.yaml);
-  // bin/weir.js's shebang flag by default: what deploy/ and the docs run
-  const flags = o.nodeFlags ?? ['--max-semi-space-size=1'];
+  // no flags by default, as bin/weir.js and deploy/ run it
+  const flags = o.nodeFlags ?? [];
   const child = track(spawn(process.execPath, [...flags, o.launcher, 'start', '--config', config], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let mqttPort: number | undefined;
   let httpPort: number | undefined;
@@ -53,7 +53,7 @@ export async function startWeir(o: { launcher: string; dir: string; yaml: string
 
 /** bench/aedes-server.js: aedes with weir's broker settings and nothing else. */
 export async function startAedes(script: string, dir: string): Promise<NodeServer> {
-  const child = track(spawn(process.execPath, ['--max-semi-space-size=1', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let port: number | undefined;
   await waitForLine(child, 'aedes', (line) => {
     port = parseJson(line)?.port as number | undefined;

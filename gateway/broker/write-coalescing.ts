@@ -13,7 +13,6 @@
 import type { Duplex } from 'node:stream';
 
 export function coalesceWrites(stream: Duplex): void {
-  if (process.env.WEIR_NO_COALESCE) return;
   const cork = stream.cork.bind(stream);
   const uncork = stream.uncork.bind(stream);
   let corked = false;

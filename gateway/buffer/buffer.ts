@@ -60,6 +60,7 @@ export class DiskBuffer implements RecordBuffer {
   readonly #budget: BudgetContext;
   readonly #drain = new Map<string, Rate>();
   readonly #appended = new Rate();
+  readonly #durableListeners: (() => void)[] = [];
   #pending: Pending[] = [];
   #flushQueued = false;
   /** Log operations (writes, fsyncs, drops, reclamation) run one at a time in this chain. */
@@ -92,6 +93,15 @@ export class DiskBuffer implements RecordBuffer {
     return this.#lock === undefined;
   }
 
+  /**
+   * Calls `listener` after every group commit that made records durable: the
+   * delivery loops wake once per commit, where a wrapper of append() would add
+   * a promise per append on the ingest path.
+   */
+  onDurable(listener: () => void): void {
+    this.#durableListeners.push(listener);
+  }
+
   sinks(): string[] {
     return [...this.#cursors.keys()];
   }
@@ -103,17 +113,18 @@ export class DiskBuffer implements RecordBuffer {
     let bytes = 0;
     let alerts = 0;
     for (const r of records) {
-      let payload: Buffer;
+      let payload: string;
       try {
-        payload = Buffer.from(JSON.stringify(r));
+        payload = JSON.stringify(r);
       } catch (e) {
         return Promise.reject(e); // a record JSON cannot hold (a BigInt, a cycle): the caller's bug, as a rejection
       }
-      if (payload.length > MAX_PAYLOAD_BYTES) return Promise.reject(new WeirError('BUFFER_FULL', `a record of ${payload.length} bytes is larger than the ${MAX_PAYLOAD_BYTES} a buffer record may be`));
+      const length = Buffer.byteLength(payload);
+      if (length > MAX_PAYLOAD_BYTES) return Promise.reject(new WeirError('BUFFER_FULL', `a record of ${length} bytes is larger than the ${MAX_PAYLOAD_BYTES} a buffer record may be`));
       const kind = r.kind === 'alert' ? KIND_ALERT : KIND_READING;
       if (kind === KIND_ALERT) alerts++;
-      items.push({ kind, payload });
-      bytes += HEADER_BYTES + payload.length;
+      items.push({ kind, payload, length });
+      bytes += HEADER_BYTES + length;
     }
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ items, bytes, readings: items.length - alerts, alerts, resolve, reject });
@@ -143,6 +154,7 @@ export class DiskBuffer implements RecordBuffer {
         await this.#log.append(items, this.#clock.now(), this.#limits.fsync === 'always', this.#limits.segmentBytes);
         this.#appended.add(items.length, this.#clock.now());
         for (const c of calls) c.resolve();
+        for (const listener of this.#durableListeners) listener();
       }
     } catch (e) {
       this.#logger.error({ err: e, records: calls.reduce((n, c) => n + c.items.length, 0) }, 'The buffer could not write appended records; they were not acknowledged.');

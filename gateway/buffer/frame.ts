@@ -34,18 +34,19 @@ export interface FrameInfo {
   readonly size: number;
 }
 
-/** Writes one frame into `target` at `at`; returns the position after it. */
-export function writeFrame(target: Buffer, at: number, offset: number, appendedAt: number, kind: KindCode, payload: Buffer): number {
+/** Writes one frame into `target` at `at`; returns the position after it. `length` is the payload's size in bytes. */
+export function writeFrame(target: Buffer, at: number, offset: number, appendedAt: number, kind: KindCode, payload: Buffer | string, length: number): number {
   target.writeUInt16LE(MAGIC, at + 4);
   target[at + 6] = FORMAT;
   target[at + 7] = kind;
-  target.writeUInt32LE(payload.length, at + 8);
+  target.writeUInt32LE(length, at + 8);
   // offsets stay below 2^53: two u32 halves instead of a BigInt per record
   target.writeUInt32LE(offset % 0x1_0000_0000, at + 12);
   target.writeUInt32LE(Math.floor(offset / 0x1_0000_0000), at + 16);
   target.writeDoubleLE(appendedAt, at + 20);
-  payload.copy(target, at + HEADER_BYTES);
-  const end = at + HEADER_BYTES + payload.length;
+  if (typeof payload === 'string') target.write(payload, at + HEADER_BYTES, length, 'utf8');
+  else payload.copy(target, at + HEADER_BYTES);
+  const end = at + HEADER_BYTES + length;
   target.writeUInt32LE(crc32(target.subarray(at + 4, end)), at);
   return end;
 }

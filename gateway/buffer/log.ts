@@ -11,10 +11,15 @@ import { HEADER_BYTES, checkFrame, claimedLength, payloadOf, resync, writeFrame,
 import { Segment, SEGMENT_SUFFIX, parseSegmentName, scanSegment } from './segment.js';
 import { syncDir } from './cursors.js';
 
-/** One record ready to be framed. */
+/**
+ * One record ready to be framed. The buffer hands over JSON text and its UTF-8
+ * length, written straight into the frame image: no Buffer and no copy per record.
+ */
 export interface Encoded {
   readonly kind: KindCode;
-  readonly payload: Buffer;
+  readonly payload: Buffer | string;
+  /** The payload's length in bytes (UTF-8 for text). */
+  readonly length: number;
 }
 
 export interface RecoveryReport {
@@ -183,14 +188,14 @@ export class SegmentLog {
    */
   async append(items: readonly Encoded[], appendedAt: number, sync: boolean, segmentBytes: number): Promise<void> {
     let bytes = 0;
-    for (const it of items) bytes += HEADER_BYTES + it.payload.length;
+    for (const it of items) bytes += HEADER_BYTES + it.length;
     let seg = this.active!;
     if (this.#mustRoll || (seg.count > 0 && seg.size + bytes > segmentBytes)) seg = await this.roll();
     const image = Buffer.allocUnsafe(bytes);
     const first = this.#nextOffset;
     this.#nextOffset += items.length;
     let at = 0;
-    for (const [i, it] of items.entries()) at = writeFrame(image, at, first + i, appendedAt, it.kind, it.payload);
+    for (const [i, it] of items.entries()) at = writeFrame(image, at, first + i, appendedAt, it.kind, it.payload, it.length);
     const fh = this.#active!;
     const start = seg.size;
     try {
@@ -203,7 +208,7 @@ export class SegmentLog {
     // Once written, the frames are in the file whatever fsync says: index them so the index matches the disk.
     at = 0;
     for (const [i, it] of items.entries()) {
-      const size = HEADER_BYTES + it.payload.length;
+      const size = HEADER_BYTES + it.length;
       seg.note(first + i, appendedAt, it.kind, start + at, size);
       at += size;
     }

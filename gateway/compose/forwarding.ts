@@ -8,7 +8,7 @@ import type { Clock, PipelineRecord, RecordBuffer } from '../core/contracts.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { WeirConfig } from '../config/schema.js';
 import { openBuffer, bufferDir } from '../buffer/index.js';
-import { Forwarder, notifyingBuffer } from '../forward/forwarder.js';
+import { Forwarder } from '../forward/forwarder.js';
 import type { SinkStatus } from '../forward/sink-status.js';
 
 export interface Forwarding {
@@ -40,11 +40,11 @@ export async function startForwarding(o: {
     metrics: o.metrics,
   });
   const forwarder = new Forwarder({ buffer, sinks: configured, dataDir: o.dataDir, clock: o.clock, log: o.log.child({ component: 'forward' }), metrics: o.metrics });
-  const appending = notifyingBuffer(buffer, () => forwarder.notify());
+  buffer.onDurable(() => forwarder.notify());
   forwarder.start();
   o.log.info({ sinks: configured.map((c) => c.sink.name) }, 'Forwarding to upstream sinks.');
   return {
-    append: (records) => appending.append(records),
+    append: (records) => buffer.append(records),
     status: () => ({ buffer: buffer.stats(), sinks: forwarder.status() }),
     async stop(timeoutMs) {
       // the loops first (an in-flight batch may finish), then the buffer saves its cursors

@@ -109,12 +109,17 @@ export class IngestPipeline {
   }
 
   #deliver(records: ReadingRecord[], frame: Frame): void | Promise<void> {
+    let wait: Promise<void> | undefined;
     let waits: Promise<void>[] | undefined;
     for (const consume of this.#o.consumers) {
       const pending = consume(records, frame);
-      if (pending) (waits ??= []).push(pending);
+      if (!pending) continue;
+      // usually only the buffer makes the PUBACK wait: hand its promise on, not a Promise.all of one
+      if (wait === undefined) wait = pending;
+      else (waits ??= [wait]).push(pending);
     }
     if (waits) return Promise.all(waits).then(() => undefined);
+    return wait;
   }
 
   #reject(bad: BadFrame): void {
