@@ -197,7 +197,10 @@ describe('buffer: damage', () => {
   it('deletes the leftover of a merge cut short by a crash (second file still there), reporting no damage', async () => {
     const dir = join(dirFor(), 'segments');
     const { log } = await SegmentLog.open(dir, { readOnly: false, floor: 0, log: silent });
-    const enc = (r: object, kind: 1 | 2) => ({ kind, payload: Buffer.from(JSON.stringify(r)) });
+    const enc = (r: object, kind: 1 | 2) => {
+      const payload = Buffer.from(JSON.stringify(r));
+      return { kind, payload, length: payload.length };
+    };
     await log.append([enc(alert(0), KIND_ALERT), enc(reading(1), KIND_READING)], 1, true, 1 << 20);
     await log.roll();
     await log.append([enc(reading(2), KIND_READING), enc(alert(3), KIND_ALERT), enc(reading(4), KIND_READING)], 2, true, 1 << 20);
