@@ -264,8 +264,10 @@ function connect(port: number, opts: mqtt.IClientOptions = {}): MqttClient {
 }
 
 async function connected(client: MqttClient): Promise<mqtt.IConnackPacket> {
-  const [connack] = (await once(client, 'connect')) as [mqtt.IConnackPacket];
-  return connack;
+  return new Promise((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
 }
 
 /**

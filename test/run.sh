@@ -9,6 +9,8 @@ ensure_debian_packages mosquitto:/usr/sbin/mosquitto mosquitto-clients:/usr/bin/
 source deploy/dev/ensure-build.sh
 
 status=0
+# vitest only strips types: type-check the tests against the code they drive
+npx tsc -p tsconfig.test.json || status=1
 # aedes-persistence's own abstract suite (node:test) against weir's broker persistence
 node --test --test-reporter=spec test/persistence/ || status=1
 if (($# > 0)); then
