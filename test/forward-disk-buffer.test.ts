@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { openBuffer, bufferConfig, bufferDir, type DiskBuffer } from '../gateway/buffer/index.js';
-import { Forwarder, notifyingBuffer } from '../gateway/forward/forwarder.js';
+import { Forwarder } from '../gateway/forward/forwarder.js';
 import { deliverySettings, type DeliveryConfig } from '../gateway/forward/config.js';
 import { SystemClock } from '../gateway/core/clock.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
@@ -35,7 +35,8 @@ async function setup(delivery: Partial<DeliveryConfig>, answer?: ScriptedSink['a
   const sink = new ScriptedSink('up', () => clock.now(), answer);
   const forwarder = new Forwarder({ buffer, sinks: [{ sink, settings: deliverySettings({ linger: '1ms', ...delivery }) }], dataDir, clock, log: silent });
   cleanup.push(() => forwarder.stop(1000));
-  const producer = notifyingBuffer(buffer, () => forwarder.notify());
+  buffer.onDurable(() => forwarder.notify());
+  const producer = buffer;
   const reopen = async () => {
     await forwarder.stop();
     await buffer.close();

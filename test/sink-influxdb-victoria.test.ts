@@ -15,7 +15,7 @@ import { InfluxdbSink } from '../gateway/sinks/influxdb/influxdb-sink.js';
 import { InfluxdbSinkConfig } from '../gateway/sinks/influxdb/config.js';
 import { createSinks, SinkConfig } from '../gateway/sinks/registry.js';
 import { SystemClock } from '../gateway/core/clock.js';
-import { Forwarder, notifyingBuffer } from '../gateway/forward/forwarder.js';
+import { Forwarder } from '../gateway/forward/forwarder.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { MemoryBuffer, alert, reading, startVictoriaMetrics, type VictoriaMetrics } from './lib/forwarding.js';
 import { eventually } from './lib/mqtt.js';
@@ -87,12 +87,12 @@ describe('writing to VictoriaMetrics through the v2 write API', () => {
     }) as SinkConfig;
     const clock = new SystemClock();
     const forwarder = new Forwarder({ buffer, sinks: createSinks([sinkConfig], { gatewayId: 'gw-b', baseDir: dataDir, clock, log: silent }), dataDir, clock, log: silent });
-    const producer = notifyingBuffer(buffer, () => forwarder.notify());
+    buffer.onDurable(() => forwarder.notify());
     forwarder.start();
     const devices = ['d1', 'd2', 'd3'];
     for (let i = 0; i < 100; i++) {
       const batch: PipelineRecord[] = devices.map((d) => reading(d, i, t + i * 100, { metric: 'level' }));
-      await producer.append(batch);
+      await buffer.append(batch);
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
     }
     await eventually(() => buffer.cursor('vm-stream') === 300n, 10_000, 'all 300 acked');
@@ -125,12 +125,12 @@ describe('writing to VictoriaMetrics through the v2 write API', () => {
     }) as SinkConfig;
     const clock = new SystemClock();
     const forwarder = new Forwarder({ buffer, sinks: createSinks([sinkConfig], { gatewayId: 'gw-c', baseDir: dataDir, clock, log: silent }), dataDir, clock, log: silent });
-    const producer = notifyingBuffer(buffer, () => forwarder.notify());
+    buffer.onDurable(() => forwarder.notify());
     forwarder.start();
     const devices = ['d1', 'd2'];
     const produce = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        await producer.append(devices.map((d) => reading(d, i, t + i * 10, { metric: 'level' })));
+        await buffer.append(devices.map((d) => reading(d, i, t + i * 10, { metric: 'level' })));
         await new Promise((r) => setTimeout(r, 2));
       }
     };

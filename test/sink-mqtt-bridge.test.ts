@@ -15,7 +15,7 @@ import { MqttBridgeSink } from '../gateway/sinks/mqtt-bridge/mqtt-bridge-sink.js
 import { MqttBridgeSinkConfig } from '../gateway/sinks/mqtt-bridge/config.js';
 import { compileTopic } from '../gateway/sinks/mqtt-bridge/topic-template.js';
 import { SystemClock } from '../gateway/core/clock.js';
-import { Forwarder, notifyingBuffer } from '../gateway/forward/forwarder.js';
+import { Forwarder } from '../gateway/forward/forwarder.js';
 import { deliverySettings } from '../gateway/forward/config.js';
 import { isWeirError } from '../gateway/core/errors.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
@@ -151,7 +151,7 @@ describe('regression-style fault: Mosquitto stopped mid-stream and restarted', (
       log: silent,
     });
     cleanup.push(() => forwarder.stop(2000));
-    const producer = notifyingBuffer(buffer, () => forwarder.notify());
+    buffer.onDurable(() => forwarder.notify());
     forwarder.start();
 
     const devices = ['d1', 'd2', 'd3'];
@@ -160,7 +160,7 @@ describe('regression-style fault: Mosquitto stopped mid-stream and restarted', (
       for (let i = from; i < to; i++) {
         const batch = devices.map((d) => reading(d, i, Date.now()));
         sent.push(...batch);
-        await producer.append(batch);
+        await buffer.append(batch);
         await sleep(2);
       }
     };

@@ -93,11 +93,6 @@ export class DiskBuffer implements RecordBuffer {
     return this.#lock === undefined;
   }
 
-  /**
-   * Calls `listener` after every group commit that made records durable: the
-   * delivery loops wake once per commit, where a wrapper of append() would add
-   * a promise per append on the ingest path.
-   */
   onDurable(listener: () => void): void {
     this.#durableListeners.push(listener);
   }

@@ -102,6 +102,12 @@ export interface RecordBuffer {
    */
   append(records: readonly PipelineRecord[]): Promise<void>;
   /**
+   * Calls `listener` each time appended records have become durable (once per
+   * group commit): how the delivery loops learn there is something to send,
+   * without a promise per append on the ingest path.
+   */
+  onDurable(listener: () => void): void;
+  /**
    * Up to `max` records `sink` has not had, in append order, from its cursor
    * (or from `options.from`, if later), skipping what was acked out of order.
    * Reading does not move the cursor: the same records come back until acked.

@@ -64,23 +64,3 @@ export class Forwarder {
     }
   }
 }
-
-/**
- * The buffer seen by producers: append() resolves as before and then wakes the
- * loops. Wrap the buffer once in the composition root and hand the wrapped one
- * to the ingest path; the loops may keep either.
- */
-export function notifyingBuffer(buffer: RecordBuffer, notify: () => void): RecordBuffer {
-  return {
-    append: async (records) => {
-      await buffer.append(records);
-      if (records.length > 0) notify();
-    },
-    read: (sink, max, options) => buffer.read(sink, max, options),
-    ack: (sink, upTo) => buffer.ack(sink, upTo),
-    ackEach: (sink, offsets) => buffer.ackEach(sink, offsets),
-    nextOffset: () => buffer.nextOffset(),
-    stats: () => buffer.stats(),
-    close: () => buffer.close(),
-  };
-}

@@ -30,6 +30,7 @@ export class MemoryBuffer implements RecordBuffer {
   readonly #cursors = new Map<string, bigint>();
   readonly #ahead = new Map<string, Set<bigint>>();
   readonly #now: () => number;
+  readonly #durable: (() => void)[] = [];
   #next = 0n;
   /** Every ack call, in order: ['ack', sink, upTo] or ['ackEach', sink, offsets]. */
   readonly acks: (['ack', string, bigint] | ['ackEach', string, bigint[]])[] = [];
@@ -42,6 +43,11 @@ export class MemoryBuffer implements RecordBuffer {
 
   async append(records: readonly PipelineRecord[]): Promise<void> {
     for (const record of records) this.#records.push({ offset: this.#next++, appendedAt: this.#now(), record });
+    if (records.length > 0) for (const listener of this.#durable) listener();
+  }
+
+  onDurable(listener: () => void): void {
+    this.#durable.push(listener);
   }
 
   async read(sink: string, max: number, options: BufferReadOptions = {}): Promise<readonly BufferedRecord[]> {
