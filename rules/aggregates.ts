@@ -27,6 +27,8 @@ const FIRST = 6;
 const FIRST_TS = 7;
 const LAST = 8;
 const LAST_TS = 9;
+/** How many numbers one accumulator takes, for callers that keep several in one flat array. */
+export const ACC_WIDTH = 10;
 
 export function newAcc(keepValues: boolean): Acc {
   // the 0.5 makes the literal an array of doubles from the start; it is reset below
@@ -40,33 +42,38 @@ export const accFirstTs = (a: Acc): number => a.m[FIRST_TS]!;
 
 /** Adds a value; returns false when the raw-value buffer is full (the value still counts for everything else). */
 export function accAdd(a: Acc, v: number, ts: number, maxValues: number): boolean {
-  const m = a.m;
-  const n = m[N]!;
-  if (n === 0) {
-    m[MIN] = m[MAX] = m[FIRST] = m[LAST] = v;
-    m[FIRST_TS] = m[LAST_TS] = ts;
-  } else {
-    if (v < m[MIN]!) m[MIN] = v;
-    if (v > m[MAX]!) m[MAX] = v;
-    if (ts < m[FIRST_TS]!) {
-      m[FIRST] = v;
-      m[FIRST_TS] = ts;
-    }
-    if (ts >= m[LAST_TS]!) {
-      m[LAST] = v;
-      m[LAST_TS] = ts;
-    }
-  }
-  m[N] = n + 1;
-  m[SUM] = m[SUM]! + v;
-  const d = v - m[MEAN]!;
-  m[MEAN] = m[MEAN]! + d / (n + 1);
-  m[M2] = m[M2]! + d * (v - m[MEAN]!);
+  accAddAt(a.m, 0, v, ts);
   if (a.values) {
     if (a.values.length >= maxValues) return false;
     a.values.push(v);
   }
   return true;
+}
+
+/** Adds a value to the accumulator stored at `m[o .. o + ACC_WIDTH)` (zeros: empty). */
+export function accAddAt(m: number[], o: number, v: number, ts: number): void {
+  const n = m[o + N]!;
+  if (n === 0) {
+    m[o + MIN] = m[o + MAX] = m[o + FIRST] = m[o + LAST] = v;
+    m[o + FIRST_TS] = m[o + LAST_TS] = ts;
+  } else {
+    if (v < m[o + MIN]!) m[o + MIN] = v;
+    if (v > m[o + MAX]!) m[o + MAX] = v;
+    if (ts < m[o + FIRST_TS]!) {
+      m[o + FIRST] = v;
+      m[o + FIRST_TS] = ts;
+    }
+    if (ts >= m[o + LAST_TS]!) {
+      m[o + LAST] = v;
+      m[o + LAST_TS] = ts;
+    }
+  }
+  m[o + N] = n + 1;
+  m[o + SUM] = m[o + SUM]! + v;
+  const d = v - m[o + MEAN]!;
+  const mean = m[o + MEAN]! + d / (n + 1);
+  m[o + MEAN] = mean;
+  m[o + M2] = m[o + M2]! + d * (v - mean);
 }
 
 /** Builds an accumulator over parallel arrays (sliding windows recompute on each step). */
@@ -78,42 +85,46 @@ export function accOf(ts: readonly number[], vs: readonly number[], keepValues: 
 
 /** The named aggregates of a non-empty accumulator. */
 export function accResult(a: Acc, names: readonly string[]): Record<string, number> {
-  const m = a.m;
-  const n = m[N]!;
+  return accResultAt(a.m, 0, a.values, names);
+}
+
+/** The named aggregates of the non-empty accumulator at `m[o ..]`, with its raw values if kept. */
+export function accResultAt(m: readonly number[], o: number, values: readonly number[] | null, names: readonly string[]): Record<string, number> {
+  const n = m[o + N]!;
   const out: Record<string, number> = { count: n };
   let sorted: number[] | undefined;
   for (const name of names) {
     switch (name) {
       case 'avg':
-        out[name] = m[MEAN]!;
+        out[name] = m[o + MEAN]!;
         break;
       case 'min':
-        out[name] = m[MIN]!;
+        out[name] = m[o + MIN]!;
         break;
       case 'max':
-        out[name] = m[MAX]!;
+        out[name] = m[o + MAX]!;
         break;
       case 'sum':
-        out[name] = m[SUM]!;
+        out[name] = m[o + SUM]!;
         break;
       case 'count':
         out[name] = n;
         break;
       case 'stddev':
         // sample standard deviation (n - 1), 0 for a single value
-        out[name] = n > 1 ? Math.sqrt(m[M2]! / (n - 1)) : 0;
+        out[name] = n > 1 ? Math.sqrt(m[o + M2]! / (n - 1)) : 0;
         break;
       case 'first':
-        out[name] = m[FIRST]!;
+        out[name] = m[o + FIRST]!;
         break;
       case 'last':
-        out[name] = m[LAST]!;
+        out[name] = m[o + LAST]!;
         break;
       case 'delta':
-        out[name] = m[LAST]! - m[FIRST]!;
+        out[name] = m[o + LAST]! - m[o + FIRST]!;
         break;
       default: {
-        sorted ??= (a.values ?? []).slice().sort((x, y) => x - y);
+        sorted ??= (values ?? []).slice().sort((x, y) => x - y);
         out[name] = percentile(sorted, name === 'median' ? 50 : Number(name.slice(1)));
       }
     }

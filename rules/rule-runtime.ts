@@ -49,6 +49,7 @@ export interface KeySnapshot {
 }
 
 const SAMPLE_EVERY = 64;
+const KIND_CODES = ['threshold', 'window', 'rate', 'sequence', 'absence', 'group'];
 const BY_DEVICE = 0;
 const BY_DEVICE_METRIC = 1;
 const BY_TAG = 2;
@@ -60,8 +61,10 @@ export class KeyEntry implements WakeTarget {
   alive = true;
   /** `seen` in units of moveAfter/8, rounded down: a small integer kept in this line, so most readings need not open `seen`'s own box. */
   seenCoarse: number;
-  /** `want` as a plain double (NaN: none): V8 updates it in place, where a number-or-undefined field takes a new heap number per write. */
-  #wantAt = NaN;
+  /** Whether `#wantAt` holds a wish: most readings set none, and this flag, unlike the double, lives in the entry's own cache line. */
+  #wants = false;
+  /** `want` as a plain double: V8 updates it in place, where a number-or-undefined field takes a new heap number per write. */
+  #wantAt = 0.5;
   queued: number | undefined = undefined;
   /**
    * When the key was last seen, to within limits.idleTtl/16: it is written
@@ -84,10 +87,14 @@ export class KeyEntry implements WakeTarget {
     this.tags = tags;
   }
   get want(): number | undefined {
-    return Number.isNaN(this.#wantAt) ? undefined : this.#wantAt;
+    return this.#wants ? this.#wantAt : undefined;
   }
   set want(at: number | undefined) {
-    this.#wantAt = at ?? NaN;
+    if (at === undefined) this.#wants = false;
+    else {
+      this.#wants = true;
+      this.#wantAt = at;
+    }
   }
   wake(now: number): void {
     this.runtime.wakeKey(this, now);
@@ -113,6 +120,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #eventTime: boolean;
   readonly #moveAfter: number;
   readonly #grain: number;
+  readonly #kindCode: number;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
 
@@ -128,6 +136,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#keyBy = key.by === 'device' ? BY_DEVICE : key.by === 'device+metric' ? BY_DEVICE_METRIC : key.by === 'tag' ? BY_TAG : BY_GLOBAL;
     this.#keyTag = key.by === 'tag' ? key.tag : '';
     this.#eventTime = rule.time === 'event';
+    this.#kindCode = KIND_CODES.indexOf(rule.kind);
     this.#moveAfter = this.#ttl / 16;
     this.#grain = this.#moveAfter / 8;
     this.#sweeper = {
@@ -232,13 +241,54 @@ export class RuleRuntime implements OperatorOutput {
     const s = this.#s;
     if (++s.evaluations % SAMPLE_EVERY === 0) {
       const t0 = performance.now();
-      this.#op.onReading(e.state, r, time, this);
+      this.#onReading(e.state, r, time);
       s.sampleMs += performance.now() - t0;
       s.sampleN++;
     } else {
-      this.#op.onReading(e.state, r, time, this);
+      this.#onReading(e.state, r, time);
     }
     this.#reschedule(e);
+  }
+
+  /**
+   * One call site per rule kind: a single site seeing every kind goes
+   * megamorphic, which costs a stub lookup per call, rules out inlining and
+   * boxes the time argument into a fresh heap number on every call.
+   */
+  #onReading(state: unknown, r: ReadingRecord, time: number): void {
+    const op = this.#op;
+    switch (this.#kindCode) {
+      case 0:
+        return op.onReading(state, r, time, this);
+      case 1:
+        return op.onReading(state, r, time, this);
+      case 2:
+        return op.onReading(state, r, time, this);
+      case 3:
+        return op.onReading(state, r, time, this);
+      case 4:
+        return op.onReading(state, r, time, this);
+      default:
+        return op.onReading(state, r, time, this);
+    }
+  }
+
+  #nextWake(state: unknown): number | undefined {
+    const op = this.#op;
+    switch (this.#kindCode) {
+      case 0:
+        return op.nextWake(state);
+      case 1:
+        return op.nextWake(state);
+      case 2:
+        return op.nextWake(state);
+      case 3:
+        return op.nextWake(state);
+      case 4:
+        return op.nextWake(state);
+      default:
+        return op.nextWake(state);
+    }
   }
 
   #keyOf(r: ReadingRecord): string | undefined {
@@ -336,7 +386,7 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   #reschedule(e: KeyEntry): void {
-    const want = this.#op.nextWake(e.state);
+    const want = this.#nextWake(e.state);
     e.want = want;
     if (want !== undefined) this.#host.scheduler.update(e);
   }

@@ -38,9 +38,13 @@ interface RateSpec extends HoldSpec {
 }
 
 interface RateState extends HoldState {
-  ts: number[];
-  vs: number[];
-  /** The last judged context, for evidence and messages. */
+  /**
+   * The points compared, oldest first, flat: [ts0, v0, ts1, v1, ...]. One
+   * array of doubles, stored unboxed and contiguous, so a reading touches one
+   * or two cache lines of it rather than two arrays and their elements.
+   */
+  pts: number[];
+  /** The last judged context, for evidence and messages; kept up to date only while not idle. */
   last: RateContext | null;
 }
 
@@ -88,33 +92,32 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
     else out.clear(t.at, c.value, evidence, vars);
   };
   return {
-    init: () => ({ phase: IDLE, since: 0, ts: [], vs: [], last: null }),
+    init: () => ({ phase: IDLE, since: 0, pts: [], last: null }),
     onReading(s, r, time, out) {
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
-      const ts = s.ts;
-      const vs = s.vs;
-      const n = ts.length;
-      if (n > 0 && time <= ts[n - 1]!) return time < ts[n - 1]! ? out.late() : out.ignored();
-      if (spec.overMs === undefined && n === 2) {
+      const pts = s.pts;
+      const n = pts.length;
+      if (n > 0 && time <= pts[n - 2]!) return time < pts[n - 2]! ? out.late() : out.ignored();
+      if (spec.overMs === undefined && n === 4) {
         // the usual case, previous reading only: shift in place
-        ts[0] = ts[1]!;
-        vs[0] = vs[1]!;
-        ts[1] = time;
-        vs[1] = v;
+        pts[0] = pts[2]!;
+        pts[1] = pts[3]!;
+        pts[2] = time;
+        pts[3] = v;
       } else {
-        ts.push(time);
-        vs.push(v);
+        pts.push(time, v);
         if (spec.overMs !== undefined) {
-          while (ts[0]! < time - spec.overMs || ts.length > spec.maxPoints) {
-            ts.shift();
-            vs.shift();
-          }
+          let drop = 0;
+          while (drop < pts.length - 2 && (pts[drop]! < time - spec.overMs || pts.length - drop > 2 * spec.maxPoints)) drop += 2;
+          if (drop > 0) pts.splice(0, drop);
         }
       }
-      if (ts.length < 2) return;
-      const elapsed = time - ts[0]!;
-      const change = v - vs[0]!;
+      if (pts.length < 4) return;
+      const t0 = pts[0]!;
+      const v0 = pts[1]!;
+      const elapsed = time - t0;
+      const change = v - v0;
       // judged on a scratch object; copied into the state only when the verdict counts
       const ctx = scratch;
       ctx.value = r.value;
@@ -124,7 +127,7 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
       ctx.ts = time;
       ctx.rate = change / (elapsed / spec.unitMs);
       ctx.change = change;
-      ctx.previous = vs[0]!;
+      ctx.previous = v0;
       ctx.elapsed = elapsed;
       let holds: boolean | undefined;
       if (!judgesClear(s)) holds = test(spec.when, ctx, out);
@@ -134,8 +137,10 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
         holds = w === undefined ? undefined : !w;
       }
       if (holds === undefined) return;
-      copyContext((s.last ??= newContext()), ctx);
+      const before = s.phase;
       const t = holdUpdate(s, spec, time, holds);
+      // an idle key that stays idle needs no context: only a phase other than idle (or leaving one) may fire later
+      if (before !== IDLE || s.phase !== IDLE) copyContext((s.last ??= newContext()), ctx);
       if (t) fire(s, t, out);
     },
     onWake(s, now, out) {
