@@ -11,7 +11,7 @@ import type { Clock, PipelineRecord } from '../gateway/core/contracts.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
 import { RateLimiter } from '../gateway/core/rate-limited-log.js';
 import { WakeScheduler } from './scheduler.js';
-import { RuleRuntime, type KeyEntry, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
+import { RuleRuntime, READING_TS, CLOCK_NOW, type KeyEntry, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
 import { DEFAULT_LIMITS, type CompiledRule, type RuleLimits } from './types.js';
 
 export interface RuleEngineError {
@@ -82,6 +82,7 @@ class Engine implements RuleEngine {
   readonly #host: RuntimeHost;
   readonly #options: RuleEngineOptions;
   readonly #errorGate: RateLimiter;
+  readonly #times = new Float64Array(4);
   #runtimes = new Map<string, RuleRuntime>();
   #byMetric = new Map<string, RuleRuntime[]>();
   #anyMetric: RuleRuntime[] = [];
@@ -100,6 +101,7 @@ class Engine implements RuleEngine {
     this.#errorGate = new RateLimiter(1, limits.errorReportIntervalMs, () => this.#clock.now());
     this.#host = {
       limits,
+      times: this.#times,
       scheduler: this.#scheduler,
       now: () => this.#clock.now(),
       nextId,
@@ -134,15 +136,25 @@ class Engine implements RuleEngine {
       slot = new Array<KeyEntry | undefined>(this.#slotWidth).fill(undefined);
       this.#slots.set(reading.device, slot);
     }
-    // read once: each read of a number field of the reading may allocate a fresh heap number
     const ts = reading.ts;
-    if (list) for (const rt of list) this.#handle(rt, reading, ts, now, slot);
-    for (const rt of this.#anyMetric) this.#handle(rt, reading, ts, now, slot);
+    const times = this.#times;
+    // rewritten before each rule: an action may run the engine again (re-entry) before the next one
+    if (list)
+      for (const rt of list) {
+        times[READING_TS] = ts;
+        times[CLOCK_NOW] = now;
+        this.#handle(rt, reading, slot);
+      }
+    for (const rt of this.#anyMetric) {
+      times[READING_TS] = ts;
+      times[CLOCK_NOW] = now;
+      this.#handle(rt, reading, slot);
+    }
   }
 
-  #handle(rt: RuleRuntime, reading: ReadingRecord, ts: number, now: number, slot: (KeyEntry | undefined)[]): void {
+  #handle(rt: RuleRuntime, reading: ReadingRecord, slot: (KeyEntry | undefined)[]): void {
     try {
-      rt.handle(reading, ts, now, slot);
+      rt.handle(reading, slot);
     } catch (error) {
       // an operator bug: count it against the rule and keep going
       rt.error(error);

@@ -6,12 +6,22 @@
 import type { ReadingRecord } from '../gateway/core/records.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { decideClear, decideRaise, newAlertState, type AlertState } from './alert-lifecycle.js';
-import type { WakeScheduler, WakeTarget } from './scheduler.js';
+import { WakeTarget, type WakeScheduler } from './scheduler.js';
 import type { CompiledRule, OperatorOutput, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
 import { alertRecord, derivedReading } from './out-records.js';
 
+/** Slots of `RuntimeHost.times`: doubles passed without boxing (see RuleOperator). */
+export const READING_TS = 0;
+export const CLOCK_NOW = 1;
+/** The time of the evaluation under way, which operators read as `out.time`. */
+export const EVAL_TIME = 2;
+/** Where wakeAt leaves the deadline an operator asked for. */
+export const WAKE_AT = 3;
+
 export interface RuntimeHost {
   readonly limits: RuleLimits;
+  /** Four slots: the engine writes READING_TS and CLOCK_NOW before each handle(); the runtime writes EVAL_TIME and WAKE_AT. */
+  readonly times: Float64Array;
   readonly scheduler: WakeScheduler;
   now(): number;
   nextId(): string;
@@ -55,17 +65,11 @@ const BY_DEVICE_METRIC = 1;
 const BY_TAG = 2;
 const BY_GLOBAL = 3;
 
-export class KeyEntry implements WakeTarget {
-  // declared in the order the hot path reads them, so they share a cache line
+export class KeyEntry extends WakeTarget {
+  // after WakeTarget's flags, in the order the hot path reads them, so they share a cache line
   state: unknown;
-  alive = true;
   /** `seen` in units of moveAfter/8, rounded down: a small integer kept in this line, so most readings need not open `seen`'s own box. */
   seenCoarse: number;
-  /** Whether `#wantAt` holds a wish: most readings set none, and this flag, unlike the double, lives in the entry's own cache line. */
-  #wants = false;
-  /** `want` as a plain double: V8 updates it in place, where a number-or-undefined field takes a new heap number per write. */
-  #wantAt = 0.5;
-  queued: number | undefined = undefined;
   /**
    * When the key was last seen, to within limits.idleTtl/16: it is written
    * only when it moves that much (and the key moves to the back of the map),
@@ -78,6 +82,7 @@ export class KeyEntry implements WakeTarget {
   readonly device: string | undefined;
   tags: Readonly<Record<string, string>>;
   constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, grain: number) {
+    super();
     this.state = state;
     this.seenCoarse = Math.floor(seen / grain);
     this.seen = seen;
@@ -85,16 +90,6 @@ export class KeyEntry implements WakeTarget {
     this.key = key;
     this.device = device;
     this.tags = tags;
-  }
-  get want(): number | undefined {
-    return this.#wants ? this.#wantAt : undefined;
-  }
-  set want(at: number | undefined) {
-    if (at === undefined) this.#wants = false;
-    else {
-      this.#wants = true;
-      this.#wantAt = at;
-    }
   }
   wake(now: number): void {
     this.runtime.wakeKey(this, now);
@@ -105,10 +100,11 @@ export class RuleRuntime implements OperatorOutput {
   readonly rule: CompiledRule;
   readonly #op: RuleOperator<unknown>;
   readonly #host: RuntimeHost;
+  readonly #times: Float64Array;
   readonly #keys = new Map<string, KeyEntry>();
   readonly #maxKeys: number;
   readonly #ttl: number;
-  readonly #sweeper: WakeTarget;
+  readonly #sweeper: Sweeper;
   #current: KeyEntry | undefined;
   /** The reading being handled (undefined during wake-ups): alerts and derived readings take its tags. */
   #reading: ReadingRecord | undefined;
@@ -121,6 +117,8 @@ export class RuleRuntime implements OperatorOutput {
   readonly #moveAfter: number;
   readonly #grain: number;
   readonly #kindCode: number;
+  /** Whether the operator called wakeAt since #refreshWish cleared it. */
+  #wish = false;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
 
@@ -128,6 +126,7 @@ export class RuleRuntime implements OperatorOutput {
     this.rule = rule;
     this.#op = op;
     this.#host = host;
+    this.#times = host.times;
     this.#maxKeys = rule.maxKeys ?? host.limits.maxKeysPerRule;
     this.#ttl = rule.idleTtlMs ?? defaultTtl;
     this.#tagKeys = rule.matchTags.map(([k]) => k);
@@ -139,18 +138,13 @@ export class RuleRuntime implements OperatorOutput {
     this.#kindCode = KIND_CODES.indexOf(rule.kind);
     this.#moveAfter = this.#ttl / 16;
     this.#grain = this.#moveAfter / 8;
-    this.#sweeper = {
-      want: undefined,
-      queued: undefined,
-      alive: true,
-      wake: (now) => {
-        this.#sweep(now);
-        this.#sweeper.want = this.#keys.size > 0 ? now + this.#sweepInterval() : undefined;
-      },
-    };
+    this.#sweeper = new Sweeper(this);
   }
 
   // ── OperatorOutput, bound to the key being worked on ──
+  get time(): number {
+    return this.#times[EVAL_TIME]!;
+  }
   get key(): string {
     return this.#current!.key;
   }
@@ -182,6 +176,10 @@ export class RuleRuntime implements OperatorOutput {
     this.#s.derived++;
     h.emit(derivedReading({ rule: this.rule, id: h.nextId(), device: e.device ?? e.key, tags, metric, value, unit, ts, receivedAt: h.now() }));
   }
+  wakeAt(time: number): void {
+    this.#times[WAKE_AT] = time;
+    this.#wish = true;
+  }
   error(e: unknown): void {
     this.#s.errors++;
     this.#host.reportError(this.rule.id, this.#current?.key, e);
@@ -208,13 +206,15 @@ export class RuleRuntime implements OperatorOutput {
     return this.#keyBy !== BY_DEVICE_METRIC || (metrics.length === 1 && metrics[0] !== '*');
   }
 
-  /** `ts` is `r.ts`, read once by the engine for all rules. */
-  handle(r: ReadingRecord, ts: number, now: number, slot: (KeyEntry | undefined)[]): void {
+  /** The engine has written the reading's time and the clock's into `host.times`. */
+  handle(r: ReadingRecord, slot: (KeyEntry | undefined)[]): void {
     const rule = this.rule;
     if (rule.matchDevice && !rule.matchDevice(r.device)) return;
     const tagKeys = this.#tagKeys;
     for (let i = 0; i < tagKeys.length; i++) if (r.tags[tagKeys[i]!] !== this.#tagValues[i]) return;
-    const time = this.#eventTime ? ts : now;
+    const times = this.#times;
+    const now = times[CLOCK_NOW]!;
+    const time = this.#eventTime ? times[READING_TS]! : now;
     const at = this.slotIndex;
     let e = at >= 0 ? slot[at] : undefined;
     // a device's slot holds its key for every kind of key but a tag, which the device may change
@@ -238,14 +238,15 @@ export class RuleRuntime implements OperatorOutput {
     }
     this.#current = e;
     this.#reading = r;
+    times[EVAL_TIME] = time;
     const s = this.#s;
     if (++s.evaluations % SAMPLE_EVERY === 0) {
       const t0 = performance.now();
-      this.#onReading(e.state, r, time);
+      this.#onReading(e.state, r);
       s.sampleMs += performance.now() - t0;
       s.sampleN++;
     } else {
-      this.#onReading(e.state, r, time);
+      this.#onReading(e.state, r);
     }
     this.#reschedule(e);
   }
@@ -255,39 +256,39 @@ export class RuleRuntime implements OperatorOutput {
    * megamorphic, which costs a stub lookup per call, rules out inlining and
    * boxes the time argument into a fresh heap number on every call.
    */
-  #onReading(state: unknown, r: ReadingRecord, time: number): void {
+  #onReading(state: unknown, r: ReadingRecord): void {
     const op = this.#op;
     switch (this.#kindCode) {
       case 0:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
       case 1:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
       case 2:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
       case 3:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
       case 4:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
       default:
-        return op.onReading(state, r, time, this);
+        return op.onReading(state, r, this);
     }
   }
 
-  #nextWake(state: unknown): number | undefined {
+  #nextWake(state: unknown): void {
     const op = this.#op;
     switch (this.#kindCode) {
       case 0:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
       case 1:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
       case 2:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
       case 3:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
       case 4:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
       default:
-        return op.nextWake(state);
+        return op.nextWake(state, this);
     }
   }
 
@@ -308,8 +309,9 @@ export class RuleRuntime implements OperatorOutput {
     if (this.#disposed) return;
     this.#current = e;
     this.#reading = undefined;
-    this.#op.onWake(e.state, now, this);
-    e.want = this.#op.nextWake(e.state);
+    this.#times[EVAL_TIME] = now;
+    this.#op.onWake(e.state, this);
+    this.#refreshWish(e); // the scheduler queues it
   }
 
   stats(): RuleStats {
@@ -386,19 +388,36 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   #reschedule(e: KeyEntry): void {
-    const want = this.#nextWake(e.state);
-    e.want = want;
-    if (want !== undefined) this.#host.scheduler.update(e);
+    if (this.#refreshWish(e)) this.#host.scheduler.update(e);
+  }
+
+  /** Asks the operator for the key's next deadline (through wakeAt) and records it in the entry. */
+  #refreshWish(e: KeyEntry): boolean {
+    this.#wish = false;
+    this.#nextWake(e.state);
+    if (!this.#wish) {
+      if (e.wants) e.wants = false; // most keys want nothing: no write, so no dirty cache line
+      return false;
+    }
+    e.wants = true;
+    e.wantAt = this.#times[WAKE_AT]!;
+    return true;
   }
 
   #scheduleSweep(): void {
     if (!Number.isFinite(this.#ttl) || this.#disposed) return;
-    this.#sweeper.want ??= this.#host.now() + this.#sweepInterval();
+    if (!this.#sweeper.wants) this.#sweeper.wantWakeAt(this.#host.now() + this.#sweepInterval());
     this.#host.scheduler.update(this.#sweeper);
   }
 
   #sweepInterval(): number {
     return Math.min(60_000, Math.max(1000, Math.floor(this.#ttl / 10)));
+  }
+
+  /** Evicts idle keys and says when to look again; the Sweeper calls it. */
+  sweep(now: number): number | undefined {
+    this.#sweep(now);
+    return this.#keys.size > 0 ? now + this.#sweepInterval() : undefined;
   }
 
   #sweep(now: number): void {
@@ -439,5 +458,19 @@ export class RuleRuntime implements OperatorOutput {
       this.#s.firing--;
     }
     h.emit(record);
+  }
+}
+
+/** A rule's idle-key sweep, on the same scheduler as its keys. */
+class Sweeper extends WakeTarget {
+  readonly #runtime: RuleRuntime;
+  constructor(runtime: RuleRuntime) {
+    super();
+    this.#runtime = runtime;
+  }
+  wake(now: number): void {
+    const next = this.#runtime.sweep(now);
+    if (next === undefined) this.wants = false;
+    else this.wantWakeAt(next);
   }
 }

@@ -10,25 +10,37 @@
  */
 import type { Clock, TimerHandle } from '../gateway/core/contracts.js';
 
-export interface WakeTarget {
-  /** The time the target wants to be woken, or undefined. */
-  want: number | undefined;
-  /** The due time of its live heap entry, or undefined. */
-  queued: number | undefined;
-  alive: boolean;
-  wake(now: number): void;
-}
+/**
+ * Something with a deadline. The wish and the queue entry are each a flag and
+ * a double rather than a number-or-undefined: V8 updates a double field in
+ * place, where storing a non-integer into a field that may also hold
+ * undefined takes a new heap number every time, and a key's wish is set on
+ * every reading it gets.
+ */
+export abstract class WakeTarget {
+  alive = true;
+  /** Whether the target wants to be woken, at wantAt. */
+  wants = false;
+  /** Whether it has a live heap entry, due at queuedAt. */
+  queued = false;
+  wantAt = 0.5;
+  queuedAt = 0.5;
 
-interface Entry {
-  readonly due: number;
-  readonly seq: number;
-  readonly target: WakeTarget;
+  wantWakeAt(at: number): void {
+    this.wants = true;
+    this.wantAt = at;
+  }
+
+  abstract wake(now: number): void;
 }
 
 export class WakeScheduler {
   readonly #clock: Clock;
-  readonly #heap: Entry[] = [];
-  #seq = 0;
+  // the heap as three parallel arrays (due times unboxed): no object per entry
+  readonly #due: number[] = [];
+  readonly #seq: number[] = [];
+  readonly #target: WakeTarget[] = [];
+  #nextSeq = 0;
   #timer: TimerHandle | undefined;
   #timerDue = Infinity;
   #running = false;
@@ -39,15 +51,17 @@ export class WakeScheduler {
   }
 
   get pending(): number {
-    return this.#heap.length;
+    return this.#due.length;
   }
 
-  /** Call after the target's `want` may have changed. */
+  /** Call after the target's wish may have changed. */
   update(target: WakeTarget): void {
-    const want = target.want;
-    if (want === undefined || (target.queued !== undefined && target.queued <= want)) return;
-    target.queued = want;
-    this.#push({ due: want, seq: ++this.#seq, target });
+    if (!target.wants) return;
+    const want = target.wantAt;
+    if (target.queued && target.queuedAt <= want) return;
+    target.queued = true;
+    target.queuedAt = want;
+    this.#push(want, target);
     if (!this.#running && want < this.#timerDue) this.#arm();
   }
 
@@ -56,21 +70,21 @@ export class WakeScheduler {
     if (this.#running) return;
     this.#running = true;
     try {
-      for (;;) {
-        const top = this.#heap[0];
-        if (!top || top.due > now) break;
+      const due = this.#due;
+      while (due.length > 0 && due[0]! <= now) {
+        const at = due[0]!;
+        const t = this.#target[0]!;
         this.#pop();
-        const t = top.target;
-        if (!t.alive || t.queued !== top.due) continue; // stale
-        t.queued = undefined;
-        if (t.want === undefined) continue;
-        if (t.want > now) {
+        if (!t.alive || !t.queued || t.queuedAt !== at) continue; // stale
+        t.queued = false;
+        if (!t.wants) continue;
+        if (t.wantAt > now) {
           this.update(t);
           continue;
         }
         t.wake(now);
         // a target still due after its wake-up made no progress; retry next tick rather than spin
-        if (t.want !== undefined && t.want <= now) t.want = now + 1;
+        if (t.wants && t.wantAt <= now) t.wantAt = now + 1;
         this.update(t);
       }
     } finally {
@@ -83,12 +97,14 @@ export class WakeScheduler {
     this.#closed = true;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#heap.length = 0;
+    this.#due.length = 0;
+    this.#seq.length = 0;
+    this.#target.length = 0;
   }
 
   #arm(): void {
     if (this.#closed) return;
-    const due = this.#heap[0]?.due ?? Infinity;
+    const due = this.#due.length > 0 ? this.#due[0]! : Infinity;
     if (due === this.#timerDue) return;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -101,41 +117,53 @@ export class WakeScheduler {
     }, due - this.#clock.now());
   }
 
-  #push(e: Entry): void {
-    const h = this.#heap;
-    h.push(e);
-    let i = h.length - 1;
+  /** Sift-up with a hole: the new entry is written once, where it lands. */
+  #push(at: number, target: WakeTarget): void {
+    const due = this.#due;
+    const seq = this.#seq;
+    const tgt = this.#target;
+    const n = ++this.#nextSeq;
+    let i = due.length;
+    due.push(at);
+    seq.push(n);
+    tgt.push(target);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = h[p]!;
-      if (!less(h[i]!, parent)) break;
-      h[p] = h[i]!;
-      h[i] = parent;
+      if (!(at < due[p]! || (at === due[p]! && n < seq[p]!))) break;
+      due[i] = due[p]!;
+      seq[i] = seq[p]!;
+      tgt[i] = tgt[p]!;
       i = p;
     }
+    due[i] = at;
+    seq[i] = n;
+    tgt[i] = target;
   }
 
+  /** Removes the root: the last entry sinks from the top through a hole. */
   #pop(): void {
-    const h = this.#heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
+    const due = this.#due;
+    const seq = this.#seq;
+    const tgt = this.#target;
+    const lastDue = due.pop()!;
+    const lastSeq = seq.pop()!;
+    const lastTarget = tgt.pop()!;
+    const n = due.length;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      const child = h[m]!;
-      h[m] = h[i]!;
-      h[i] = child;
+      const m = r < n && (due[r]! < due[l]! || (due[r] === due[l] && seq[r]! < seq[l]!)) ? r : l;
+      if (!(due[m]! < lastDue || (due[m] === lastDue && seq[m]! < lastSeq))) break;
+      due[i] = due[m]!;
+      seq[i] = seq[m]!;
+      tgt[i] = tgt[m]!;
       i = m;
     }
+    due[i] = lastDue;
+    seq[i] = lastSeq;
+    tgt[i] = lastTarget;
   }
-}
-
-function less(a: Entry, b: Entry): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }

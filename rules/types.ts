@@ -47,6 +47,11 @@ export const DEFAULT_LIMITS: RuleLimits = Object.freeze({
 
 /** Where each operator sends what it found; the engine binds it to the current key. */
 export interface OperatorOutput {
+  /**
+   * The time of this evaluation: the reading's time (or the clock's, for a
+   * processing-time rule) in onReading, the clock's in onWake. Read once, first.
+   */
+  readonly time: number;
   readonly key: string;
   /** The device of the key, when the key is a device (per device or device+metric). */
   readonly device: string | undefined;
@@ -56,6 +61,8 @@ export interface OperatorOutput {
   clear(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void;
   /** A derived reading (e.g. a 1-minute average) for this key. */
   derive(metric: string, value: number, ts: number, unit: string | undefined): void;
+  /** From nextWake only: onWake has work to do at this time. */
+  wakeAt(time: number): void;
   /** A condition failed to evaluate; counted, and reported through onError now and then. */
   error(e: unknown): void;
   /** A reading arrived too late (window closed) or out of order for this key; counted. */
@@ -66,15 +73,18 @@ export interface OperatorOutput {
 
 /**
  * A pure, per-key state machine. State is plain data (snapshots are JSON);
- * time comes in as arguments and deadlines go out through nextWake, which the
- * engine turns into clock timers.
+ * time comes in as `out.time` and deadlines go out through nextWake, which the
+ * engine turns into clock timers. Times are not arguments because an epoch
+ * millisecond is too big for a small integer: V8 boxes a double passed to a
+ * call it does not inline into a new heap number, and the engine makes ten
+ * such calls a reading.
  */
 export interface RuleOperator<S> {
   init(time: number): S;
-  onReading(state: S, reading: ReadingRecord, time: number, out: OperatorOutput): void;
-  onWake(state: S, now: number, out: OperatorOutput): void;
-  /** The earliest time onWake has work to do, if any. */
-  nextWake(state: S): number | undefined;
+  onReading(state: S, reading: ReadingRecord, out: OperatorOutput): void;
+  onWake(state: S, out: OperatorOutput): void;
+  /** Tells `out.wakeAt` the earliest time onWake has work to do, if any (a call, not a return value: see above). */
+  nextWake(state: S, out: OperatorOutput): void;
   /** After a restart from a snapshot (absence applies its grace period here). */
   onRestore?(state: S, now: number): void;
 }

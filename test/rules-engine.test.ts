@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { harness, reading, rulesFrom, T0 } from './rules-helpers.js';
 import { VirtualClock } from '../gateway/core/clock.js';
 import { createRuleEngine } from '../rules/engine.js';
-import { WakeScheduler, type WakeTarget } from '../rules/scheduler.js';
+import { WakeScheduler, WakeTarget } from '../rules/scheduler.js';
 
 const hot = (per: string, extra = '') => `
 rules:
@@ -187,18 +187,23 @@ rules:
 });
 
 describe('WakeScheduler', () => {
-  const target = (log: string[], name: string, want: number): WakeTarget => {
-    const t: WakeTarget = {
-      want,
-      queued: undefined,
-      alive: true,
-      wake: (now) => {
-        log.push(`${name}@${now}`);
-        t.want = undefined;
-      },
-    };
-    return t;
-  };
+  class Target extends WakeTarget {
+    constructor(
+      want: number,
+      readonly onWake: (t: Target, now: number) => void,
+    ) {
+      super();
+      this.wantWakeAt(want);
+    }
+    wake(now: number): void {
+      this.onWake(this, now);
+    }
+  }
+  const target = (log: string[], name: string, want: number): Target =>
+    new Target(want, (t, now) => {
+      log.push(`${name}@${now}`);
+      t.wants = false;
+    });
 
   it('wakes in due order with one clock timer, re-queues deadlines that moved later, skips dead targets', () => {
     const clock = new VirtualClock(0);
@@ -209,19 +214,46 @@ describe('WakeScheduler', () => {
     const c = target(log, 'c', 20);
     [a, b, c].forEach((t) => s.update(t));
     expect(clock.pending()).toBe(1);
-    b.want = 25; // moved later: no new entry now, re-queued when the old one pops
+    b.wantWakeAt(25); // moved later: no new entry now, re-queued when the old one pops
     s.update(b);
+    expect(s.pending).toBe(3);
     c.alive = false;
     clock.advanceTo(100);
     expect(log).toEqual(['b@25', 'a@30']);
     expect(clock.pending()).toBe(0);
+    expect(s.pending).toBe(0);
+  });
+
+  it('queues a deadline that moved earlier at once, and skips the stale later entry', () => {
+    const clock = new VirtualClock(0);
+    const s = new WakeScheduler(clock);
+    const log: string[] = [];
+    const a = target(log, 'a', 50);
+    s.update(a);
+    a.wantWakeAt(20);
+    s.update(a);
+    expect(s.pending).toBe(2);
+    clock.advanceTo(100);
+    expect(log).toEqual(['a@20']);
+  });
+
+  it('wakes targets due at the same time in the order they were queued, across many entries', () => {
+    const clock = new VirtualClock(0);
+    const s = new WakeScheduler(clock);
+    const log: string[] = [];
+    // 200 targets over 10 due times, queued in a scrambled order: the heap must give due order, then queue order
+    const order = Array.from({ length: 200 }, (_, i) => (i * 37) % 200);
+    for (const i of order) s.update(target(log, `t${i}`, 10 + (i % 10)));
+    clock.advanceTo(1000);
+    const expected = [...order].sort((x, y) => (x % 10) - (y % 10) || order.indexOf(x) - order.indexOf(y)).map((i) => `t${i}@${10 + (i % 10)}`);
+    expect(log).toEqual(expected);
   });
 
   it('does not spin on a target that stays due after waking', () => {
     const clock = new VirtualClock(0);
     const s = new WakeScheduler(clock);
     let wakes = 0;
-    const t: WakeTarget = { want: 5, queued: undefined, alive: true, wake: () => void wakes++ };
+    const t = new Target(5, () => void wakes++);
     s.update(t);
     clock.advanceTo(5);
     expect(wakes).toBe(1);

@@ -53,7 +53,8 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
         const deadline = (s: AbsenceState) => Math.max(s.lastTs + s.afterMs, s.notBefore);
         return {
           init: (time) => ({ lastTs: time, lastValue: null, afterMs: afterMs, notBefore: Number.MIN_SAFE_INTEGER, firing: false }),
-          onReading(s, r, time, out) {
+          onReading(s, r, out) {
+            const time = out.time;
             if (s.firing) {
               s.firing = false;
               const vars = { value: r.value, device: r.device, metric: r.metric, lastSeen: isoTime(s.lastTs), silentFor: `${Math.round((time - s.lastTs) / 1000)}s` };
@@ -65,7 +66,8 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
             }
             s.afterMs = silence(r.device, r.metric);
           },
-          onWake(s, now, out) {
+          onWake(s, out) {
+            const now = out.time;
             const due = deadline(s);
             // strictly longer than `after`: a reading exactly at the deadline is in time
             if (s.firing || now <= due) return;
@@ -73,7 +75,9 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
             const vars = { lastSeen: isoTime(s.lastTs), after: `${s.afterMs / 1000}s`, silentFor: `${Math.round((due - s.lastTs) / 1000)}s` };
             out.raise(due, undefined, [{ lastSeen: s.lastTs, lastValue: s.lastValue, expectedWithinMs: s.afterMs }], vars);
           },
-          nextWake: (s) => (s.firing ? undefined : deadline(s) + 1),
+          nextWake(s, out) {
+            if (!s.firing) out.wakeAt(deadline(s) + 1);
+          },
           onRestore(s, now) {
             if (!s.firing) s.notBefore = now + graceMs;
           },

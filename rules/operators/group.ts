@@ -64,7 +64,8 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
         };
         return {
           init: () => ({ members: {}, firing: false }),
-          onReading(s, r, time, out) {
+          onReading(s, r, out) {
+            const time = out.time;
             const verdict = test(when, r, out);
             if (verdict === undefined) return;
             // most readings are out and most groups empty: skip the lookup by a fresh device string
@@ -77,14 +78,15 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
             else delete s.members[r.device];
             judge(s, time, out);
           },
-          onWake(s, now, out) {
+          onWake(s, out) {
+            const now = out.time;
             judge(s, now, out);
           },
-          nextWake(s) {
+          nextWake(s, out) {
             let oldest = Infinity;
             for (const d in s.members) oldest = Math.min(oldest, s.members[d]!.ts);
             // a member counts through ts + within inclusive and is gone one millisecond later
-            return oldest === Infinity ? undefined : oldest + withinMs + 1;
+            if (oldest !== Infinity) out.wakeAt(oldest + withinMs + 1);
           },
         };
       },

@@ -98,8 +98,7 @@ export function holdWake(s: HoldState, spec: HoldSpec, now: number): HoldTransit
   return undefined;
 }
 
-export function holdNextWake(s: HoldState, spec: HoldSpec): number | undefined {
-  if (s.phase === PENDING) return s.since + spec.forMs;
-  if (s.phase === CLEARING) return s.since + spec.clearForMs;
-  return undefined;
+export function holdNextWake(s: HoldState, spec: HoldSpec, out: { wakeAt(time: number): void }): void {
+  if (s.phase === PENDING) out.wakeAt(s.since + spec.forMs);
+  else if (s.phase === CLEARING) out.wakeAt(s.since + spec.clearForMs);
 }

@@ -93,7 +93,8 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
   };
   return {
     init: () => ({ phase: IDLE, since: 0, pts: [], last: null }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       const pts = s.pts;
@@ -143,11 +144,12 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
       if (before !== IDLE || s.phase !== IDLE) copyContext((s.last ??= newContext()), ctx);
       if (t) fire(s, t, out);
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       const t = holdWake(s, spec, now);
       if (t) fire(s, t, out);
     },
-    nextWake: (s) => holdNextWake(s, spec),
+    nextWake: (s, out) => holdNextWake(s, spec, out),
   };
 }
 

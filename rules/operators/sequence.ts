@@ -229,7 +229,8 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
 
   return {
     init: () => ({ lastTs: Number.MIN_SAFE_INTEGER, partials: [], firing: false, clearAt: null, matched: null }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       if (time < s.lastTs) return out.late();
       s.lastTs = time;
       expire(s, time, out);
@@ -269,15 +270,16 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
       if (completed || s.partials.length >= spec.maxPartials) return;
       if (matches(spec.steps[0]!, bind(ctx, {}), r.metric, out)) start(s, r, time, out);
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       if (s.firing && s.clearAt !== null && s.clearAt <= now) clear(s, s.clearAt, undefined, [{ clearAfter: true }], out);
       expire(s, now, out);
     },
-    nextWake(s) {
+    nextWake(s, out) {
       let due = s.firing && s.clearAt !== null ? s.clearAt : Infinity;
       // one millisecond past `within`: at exactly `within` a step still matches
       for (const p of s.partials) due = Math.min(due, p.start + spec.withinMs + 1);
-      return due === Infinity ? undefined : due;
+      if (due !== Infinity) out.wakeAt(due);
     },
   };
 }

@@ -76,7 +76,8 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
   return {
     // a literal, not a spread of newHold(): spread-built state objects measured 7x slower to access
     init: () => ({ phase: IDLE, since: 0, lastTs: Number.MIN_SAFE_INTEGER, start: null, last: null }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       if (time < s.lastTs) return out.late(); // a stale reading must not undo a newer decision
       const holds = judge(s, r, out);
       if (holds === undefined) return;
@@ -89,10 +90,11 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
       if ((before === IDLE && after !== IDLE) || (before === FIRING && after !== FIRING)) s.start = r;
       if (t) fire(s, t, out);
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       const t = holdWake(s, spec, now);
       if (t) fire(s, t, out);
     },
-    nextWake: (s) => holdNextWake(s, spec),
+    nextWake: (s, out) => holdNextWake(s, spec, out),
   };
 }

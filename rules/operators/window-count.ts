@@ -12,7 +12,8 @@ export function countWindowOperator(spec: WindowSpec, size: number): RuleOperato
   const keepValues = needsValues(spec.aggregates);
   return {
     init: () => ({ acc: newAcc(keepValues) }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       accAdd(s.acc, v, time, spec.limits.maxBufferPerKey);
@@ -23,6 +24,6 @@ export function countWindowOperator(spec: WindowSpec, size: number): RuleOperato
       closeWindow(spec, out, accResult(acc, spec.aggregates), window, { device: r.device, metric: r.metric, tags: r.tags }, true);
     },
     onWake() {},
-    nextWake: () => undefined,
+    nextWake() {},
   };
 }

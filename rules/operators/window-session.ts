@@ -31,7 +31,8 @@ export function sessionWindowOperator(spec: WindowSpec, gap: number): RuleOperat
   };
   return {
     init: () => ({ current: null, closedUpTo: Number.MIN_SAFE_INTEGER, last: null }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       if (time < s.closedUpTo) return out.late();
@@ -46,10 +47,13 @@ export function sessionWindowOperator(spec: WindowSpec, gap: number): RuleOperat
       if (!accAdd(c.acc, v, time, spec.limits.maxBufferPerKey)) out.ignored();
       s.last = { device: r.device, metric: r.metric, tags: r.tags };
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       if (s.current && s.current.last + gap + spec.latenessMs < now) close(s, out);
     },
     // a reading exactly `gap` after the last still extends the session, so close one millisecond later
-    nextWake: (s) => (s.current ? s.current.last + gap + spec.latenessMs + 1 : undefined),
+    nextWake(s, out) {
+      if (s.current) out.wakeAt(s.current.last + gap + spec.latenessMs + 1);
+    },
   };
 }

@@ -46,7 +46,8 @@ export function slidingWindowOperator(spec: WindowSpec, size: number): RuleOpera
   };
   return {
     init: () => ({ ts: [], vs: [], newest: Number.MIN_SAFE_INTEGER, hold: newHold(), last: null }),
-    onReading(s, r, time, out) {
+    onReading(s, r, out) {
+      const time = out.time;
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       if (time <= s.newest - size) return out.late();
@@ -63,10 +64,13 @@ export function slidingWindowOperator(spec: WindowSpec, size: number): RuleOpera
       s.last = { device: r.device, metric: r.metric, tags: r.tags };
       evaluate(s, s.newest, out, true);
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       evaluate(s, now, out, false);
     },
     // wake when the oldest point leaves the window, so the verdict follows the clock
-    nextWake: (s) => (spec.having && s.ts.length > 0 ? s.ts[0]! + size : undefined),
+    nextWake(s, out) {
+      if (spec.having && s.ts.length > 0) out.wakeAt(s.ts[0]! + size);
+    },
   };
 }

@@ -36,7 +36,8 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
   return {
     // MIN_SAFE_INTEGER is no small integer, so the array holds doubles from the start
     init: () => ({ w: [Number.MIN_SAFE_INTEGER], values: keepValues ? [] : null, device: '', metric: '', tags: {} }),
-    onReading(s, r: ReadingRecord, time, out) {
+    onReading(s, r: ReadingRecord, out) {
+      const time = out.time;
       const v = numeric(r.value);
       if (v === undefined) return out.ignored();
       const w = s.w;
@@ -64,7 +65,8 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
       if (s.metric !== r.metric) s.metric = r.metric;
       if (s.tags !== r.tags) s.tags = r.tags;
     },
-    onWake(s, now, out) {
+    onWake(s, out) {
+      const now = out.time;
       const w = s.w;
       while (w.length > FIRST && w[FIRST]! + size + spec.latenessMs <= now) {
         const start = w[FIRST]!;
@@ -76,6 +78,8 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
         closeWindow(spec, out, stats, { type, start, end }, s, true);
       }
     },
-    nextWake: (s) => (s.w.length > FIRST ? s.w[FIRST]! + size + spec.latenessMs : undefined),
+    nextWake(s, out) {
+      if (s.w.length > FIRST) out.wakeAt(s.w[FIRST]! + size + spec.latenessMs);
+    },
   };
 }
