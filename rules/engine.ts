@@ -11,7 +11,7 @@ import type { Clock, PipelineRecord } from '../gateway/core/contracts.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
 import { RateLimiter } from '../gateway/core/rate-limited-log.js';
 import { WakeScheduler } from './scheduler.js';
-import { RuleRuntime, READING_TS, CLOCK_NOW, type KeyEntry, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
+import { RuleRuntime, READING_TS, CLOCK_NOW, SLOT_WIDTH, type DeviceSlots, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
 import { DEFAULT_LIMITS, type CompiledRule, type RuleLimits } from './types.js';
 
 export interface RuleEngineError {
@@ -86,8 +86,8 @@ class Engine implements RuleEngine {
   #runtimes = new Map<string, RuleRuntime>();
   #byMetric = new Map<string, RuleRuntime[]>();
   #anyMetric: RuleRuntime[] = [];
-  /** device -> the key entry of each rule for that device, by the rule's slotIndex. */
-  #slots = new Map<string, (KeyEntry | undefined)[]>();
+  /** device -> its key entries, states and seen times, by each rule's slotIndex. */
+  #slots = new Map<string, DeviceSlots>();
   #slotWidth = 0;
   #emitErrors = 0;
 
@@ -105,6 +105,10 @@ class Engine implements RuleEngine {
       scheduler: this.#scheduler,
       now: () => this.#clock.now(),
       nextId,
+      forgetSlot: (device, slotIndex) => {
+        const slot = this.#slots.get(device);
+        if (slot !== undefined) slot[slotIndex] = undefined;
+      },
       emit: (record) => {
         try {
           options.emit(record);
@@ -133,7 +137,7 @@ class Engine implements RuleEngine {
     if (slot === undefined) {
       // a cache, so a flood of new device ids costs a refill, not memory
       if (this.#slots.size >= MAX_DEVICE_SLOTS) this.#slots.clear();
-      slot = new Array<KeyEntry | undefined>(this.#slotWidth).fill(undefined);
+      slot = new Array<unknown>(this.#slotWidth).fill(undefined);
       this.#slots.set(reading.device, slot);
     }
     const ts = reading.ts;
@@ -152,7 +156,7 @@ class Engine implements RuleEngine {
     }
   }
 
-  #handle(rt: RuleRuntime, reading: ReadingRecord, slot: (KeyEntry | undefined)[]): void {
+  #handle(rt: RuleRuntime, reading: ReadingRecord, slot: DeviceSlots): void {
     try {
       rt.handle(reading, slot);
     } catch (error) {
@@ -243,7 +247,7 @@ class Engine implements RuleEngine {
     this.#slots = new Map();
     this.#slotWidth = 0;
     for (const rt of this.#runtimes.values()) {
-      rt.slotIndex = rt.cacheable ? this.#slotWidth++ : -1;
+      rt.slotIndex = -1;
       for (const m of new Set(rt.rule.metrics)) {
         if (m === '*') {
           this.#anyMetric.push(rt);
@@ -252,6 +256,14 @@ class Engine implements RuleEngine {
         let list = this.#byMetric.get(m);
         if (!list) this.#byMetric.set(m, (list = []));
         list.push(rt);
+      }
+    }
+    // slots metric by metric: the rules one reading meets sit side by side in its device's slots
+    for (const list of [...this.#byMetric.values(), this.#anyMetric]) {
+      for (const rt of list) {
+        if (rt.slotIndex >= 0 || !rt.cacheable) continue;
+        rt.slotIndex = this.#slotWidth;
+        this.#slotWidth += SLOT_WIDTH;
       }
     }
   }

@@ -18,6 +18,17 @@ export const EVAL_TIME = 2;
 /** Where wakeAt leaves the deadline an operator asked for. */
 export const WAKE_AT = 3;
 
+/**
+ * A device's cache of its rule keys: for each rule with a slot, three cells
+ * from its slotIndex: the key entry, the entry's state, and the entry's
+ * seenCoarse as last seen through this device. Contiguous, so the rules a
+ * reading meets find their state without opening their entries.
+ */
+export type DeviceSlots = unknown[];
+export const SLOT_STATE = 1;
+export const SLOT_SEEN = 2;
+export const SLOT_WIDTH = 3;
+
 export interface RuntimeHost {
   readonly limits: RuleLimits;
   /** Four slots: the engine writes READING_TS and CLOCK_NOW before each handle(); the runtime writes EVAL_TIME and WAKE_AT. */
@@ -26,6 +37,8 @@ export interface RuntimeHost {
   now(): number;
   nextId(): string;
   emit(record: PipelineRecord): void;
+  /** A device-keyed entry died: its device's slot must not serve it again. */
+  forgetSlot(device: string, slotIndex: number): void;
   reportError(rule: string, key: string | undefined, error: unknown): void;
 }
 
@@ -207,7 +220,7 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   /** The engine has written the reading's time and the clock's into `host.times`. */
-  handle(r: ReadingRecord, slot: (KeyEntry | undefined)[]): void {
+  handle(r: ReadingRecord, slot: DeviceSlots): void {
     const rule = this.rule;
     if (rule.matchDevice && !rule.matchDevice(r.device)) return;
     const tagKeys = this.#tagKeys;
@@ -216,9 +229,11 @@ export class RuleRuntime implements OperatorOutput {
     const now = times[CLOCK_NOW]!;
     const time = this.#eventTime ? times[READING_TS]! : now;
     const at = this.slotIndex;
-    let e = at >= 0 ? slot[at] : undefined;
-    // a device's slot holds its key for every kind of key but a tag, which the device may change
-    if (e === undefined || !e.alive || (this.#keyBy === BY_TAG && e.key !== r.tags[this.#keyTag])) {
+    let e = at >= 0 ? (slot[at] as KeyEntry | undefined) : undefined;
+    // A device-keyed entry leaves its slots when it dies (forgetSlot), so finding it is enough. A
+    // tag's or the global key is shared by many devices' slots: check it is alive, and that the
+    // device still has that tag.
+    if (e === undefined || (this.#keyBy >= BY_TAG && (!e.alive || (this.#keyBy === BY_TAG && e.key !== r.tags[this.#keyTag])))) {
       const key = this.#keyOf(r);
       if (key === undefined) {
         this.#s.ignored++; // the reading lacks the tag this rule is keyed by
@@ -226,29 +241,45 @@ export class RuleRuntime implements OperatorOutput {
       }
       e = this.#keys.get(key);
       if (e === undefined) e = this.#create(key, r, time, now);
-      if (at >= 0) slot[at] = e;
+      if (at >= 0) {
+        slot[at] = e;
+        slot[at + SLOT_STATE] = e.state;
+        slot[at + SLOT_SEEN] = e.seenCoarse;
+      }
     }
+    const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
     // within 4 grains (half of moveAfter, with room for rounding) the key cannot be due to move: skip reading `seen`
-    if (!(Math.floor(now / this.#grain) - e.seenCoarse <= 4) && now - e.seen > this.#moveAfter) {
-      // approximate LRU: move a key to the back of the map now and then, not on every reading
-      this.#keys.delete(e.key);
-      this.#keys.set(e.key, e);
-      e.seen = now;
-      e.seenCoarse = Math.floor(now / this.#grain);
-    }
+    const coarse = Math.floor(now / this.#grain);
+    if (!(coarse - ((at >= 0 ? slot[at + SLOT_SEEN] : e.seenCoarse) as number) <= 4)) this.#touch(e, now, coarse, slot, at);
     this.#current = e;
     this.#reading = r;
     times[EVAL_TIME] = time;
     const s = this.#s;
     if (++s.evaluations % SAMPLE_EVERY === 0) {
       const t0 = performance.now();
-      this.#onReading(e.state, r);
+      this.#onReading(state, r);
       s.sampleMs += performance.now() - t0;
       s.sampleN++;
     } else {
-      this.#onReading(e.state, r);
+      this.#onReading(state, r);
     }
-    this.#reschedule(e);
+    this.#reschedule(e, state);
+  }
+
+  /**
+   * Approximate LRU: a key moves to the back of the map now and then, not on
+   * every reading. The device's slot keeps its own copy of seenCoarse, so most
+   * readings need not open the entry at all; another device sharing the key
+   * may have moved it since, which the entry's own `seen` tells.
+   */
+  #touch(e: KeyEntry, now: number, coarse: number, slot: DeviceSlots, at: number): void {
+    if (now - e.seen > this.#moveAfter) {
+      this.#keys.delete(e.key);
+      this.#keys.set(e.key, e);
+      e.seen = now;
+      e.seenCoarse = coarse;
+    }
+    if (at >= 0) slot[at + SLOT_SEEN] = e.seenCoarse;
   }
 
   /**
@@ -311,7 +342,11 @@ export class RuleRuntime implements OperatorOutput {
     this.#reading = undefined;
     this.#times[EVAL_TIME] = now;
     this.#op.onWake(e.state, this);
-    this.#refreshWish(e); // the scheduler queues it
+    // the scheduler queues the new wish
+    this.#wish = false;
+    this.#nextWake(e.state);
+    e.wants = this.#wish;
+    if (this.#wish) e.wantAt = this.#times[WAKE_AT]!;
   }
 
   stats(): RuleStats {
@@ -349,7 +384,7 @@ export class RuleRuntime implements OperatorOutput {
     const now = this.#host.now();
     for (const k of keys) {
       const existing = this.#keys.get(k.key);
-      if (existing) existing.alive = false; // the saved state wins; stale wake-ups and cached slots must not find the old one
+      if (existing) this.#bury(existing); // the saved state wins; stale wake-ups and cached slots must not find the old one
       const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#grain);
       if (k.alert) {
         e.alert = k.alert;
@@ -357,7 +392,7 @@ export class RuleRuntime implements OperatorOutput {
       }
       this.#keys.set(k.key, e);
       this.#op.onRestore?.(e.state, now);
-      this.#reschedule(e);
+      this.#reschedule(e, e.state);
     }
     this.#scheduleSweep();
   }
@@ -387,21 +422,19 @@ export class RuleRuntime implements OperatorOutput {
     return e;
   }
 
-  #reschedule(e: KeyEntry): void {
-    if (this.#refreshWish(e)) this.#host.scheduler.update(e);
-  }
-
-  /** Asks the operator for the key's next deadline (through wakeAt) and records it in the entry. */
-  #refreshWish(e: KeyEntry): boolean {
+  /**
+   * After a reading: asks the operator for the key's next deadline (through
+   * wakeAt). A key that wants nothing is not written to, so the entry stays
+   * out of the cache: a wish it had before stays set, and its wake-up then
+   * finds nothing to do and clears it (wakeKey).
+   */
+  #reschedule(e: KeyEntry, state: unknown): void {
     this.#wish = false;
-    this.#nextWake(e.state);
-    if (!this.#wish) {
-      if (e.wants) e.wants = false; // most keys want nothing: no write, so no dirty cache line
-      return false;
-    }
+    this.#nextWake(state);
+    if (!this.#wish) return;
     e.wants = true;
     e.wantAt = this.#times[WAKE_AT]!;
-    return true;
+    this.#host.scheduler.update(e);
   }
 
   #scheduleSweep(): void {
@@ -430,12 +463,18 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   #evict(e: KeyEntry, now: number, reason: string, remove: boolean): void {
-    e.alive = false;
+    this.#bury(e);
     if (remove) this.#keys.delete(e.key);
     if (e.alert?.emitted === 1) {
       e.alert.emitted = 0;
       this.#emitAlert(e, 'clear', now, undefined, [{ reason }], {}, reason);
     }
+  }
+
+  /** Marks an entry dead for the scheduler, and takes a device's entry out of the device's slots. */
+  #bury(e: KeyEntry): void {
+    e.alive = false;
+    if (this.#keyBy <= BY_DEVICE_METRIC && e.device !== undefined && this.slotIndex >= 0) this.#host.forgetSlot(e.device, this.slotIndex);
   }
 
   /** A device key's tags are those of its latest reading; they are taken when something is emitted, not on every reading. */

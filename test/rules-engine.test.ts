@@ -41,6 +41,18 @@ describe('keys', () => {
     expect(s.evictions).toEqual({ capacity: 1, idle: 0 });
     expect(h.alerts()).toEqual(['+0 raise d1', '+2 clear d1']);
     expect(h.alertRecords()[1]!.message).toMatch(/state evicted: more than 2 keys/);
+    // d1 comes back to fresh state (its device's slot cache must not serve the evicted entry)
+    h.send(3, 'd1', 'm', 90);
+    expect(h.alerts()).toEqual(['+0 raise d1', '+2 clear d1', '+3 raise d1']);
+    expect(h.engine.stats().rules[0]!.stateKeys).toBe(2);
+  });
+
+  it('gives an idle-evicted device fresh state when it reports again', () => {
+    const h = harness(hot('device', '    state: { idleTtl: 10s }'));
+    h.send(0, 'd1', 'm', 90);
+    for (let t = 1000; t <= 30_000; t += 1000) h.send(t, 'd2', 'm', 10);
+    h.send(31_000, 'd1', 'm', 95);
+    expect(h.alerts()).toEqual(['+0 raise d1', expect.stringMatching(/clear d1$/), '+31000 raise d1']);
   });
 
   it('evicts idle keys after the TTL', () => {
