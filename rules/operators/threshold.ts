@@ -58,6 +58,12 @@ export const thresholdKind: RuleKindDefinition<ThresholdRule> = {
   },
 };
 
+/** Back to idle: the evidence has gone out with the alert, and the readings need not outlive it. */
+function forget(s: ThresholdState): void {
+  if (s.start !== null) s.start = null;
+  if (s.last !== null) s.last = null;
+}
+
 export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdState> {
   const judge = (s: ThresholdState, r: ReadingRecord, out: OperatorOutput): boolean | undefined => {
     if (!judgesClear(s)) return test(spec.when, r, out);
@@ -82,18 +88,22 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
       const holds = judge(s, r, out);
       if (holds === undefined) return;
       s.lastTs = time;
-      s.last = r;
       const before = s.phase;
+      // the common case, idle and staying idle: nothing to remember, so no reading is kept alive by old state
+      if (before === IDLE && !holds) return;
+      s.last = r;
       const t = holdUpdate(s, spec, time, holds);
       const after = s.phase;
       // remember the reading that opened the phase: the evidence starts there
       if ((before === IDLE && after !== IDLE) || (before === FIRING && after !== FIRING)) s.start = r;
       if (t) fire(s, t, out);
+      if (s.phase === IDLE) forget(s);
     },
     onWake(s, out) {
       const now = out.time;
       const t = holdWake(s, spec, now);
       if (t) fire(s, t, out);
+      if (s.phase === IDLE) forget(s);
     },
     nextWake: (s, out) => holdNextWake(s, spec, out),
   };
