@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, MetricSelector } from '../schema-common.js';
 import type { ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 import { isoTime } from '../template.js';
+import { isBefore, NEVER_HI, setTime, timeOf, type SmallTime } from './small-time.js';
 
 export const AbsenceRule = Type.Object(
   {
@@ -26,13 +27,16 @@ export const AbsenceRule = Type.Object(
 );
 export type AbsenceRule = Static<typeof AbsenceRule>;
 
-interface AbsenceState {
-  lastTs: number;
-  lastValue: ReadingValue | null;
+interface AbsenceState extends SmallTime {
+  // hi, lo: the time of the last reading (read on every reading, for the deadline)
+  /** The last value, when a number: a double field is updated in place, where a number stored as a ReadingValue takes a new heap number per reading. */
+  lastNumber: number;
+  /** The last value when not a number (null while it is one). */
+  lastOther: ReadingValue | null;
   /** The silence that raises, for this key. */
   afterMs: number;
-  /** No raise before this (grace after a restart). */
-  notBefore: number;
+  /** No raise before this (grace after a restart); null: none. */
+  notBefore: number | null;
   firing: boolean;
 }
 
@@ -50,19 +54,27 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
           const cadence = missed === undefined ? undefined : env.cadenceOf?.(device, metric);
           return cadence === undefined ? afterMs : Math.round(cadence * missed!);
         };
-        const deadline = (s: AbsenceState) => Math.max(s.lastTs + s.afterMs, s.notBefore);
+        const deadline = (s: AbsenceState) => (s.notBefore === null ? timeOf(s) + s.afterMs : Math.max(timeOf(s) + s.afterMs, s.notBefore));
         return {
-          init: (time) => ({ lastTs: time, lastValue: null, afterMs: afterMs, notBefore: Number.MIN_SAFE_INTEGER, firing: false }),
+          init: (time) => {
+            const s: AbsenceState = { hi: NEVER_HI, lo: 0, lastNumber: 0.5, lastOther: null, afterMs: afterMs, notBefore: null, firing: false };
+            setTime(s, time);
+            return s;
+          },
           onReading(s, r, out) {
             const time = out.time;
             if (s.firing) {
               s.firing = false;
-              const vars = { value: r.value, device: r.device, metric: r.metric, lastSeen: isoTime(s.lastTs), silentFor: `${Math.round((time - s.lastTs) / 1000)}s` };
+              const vars = { value: r.value, device: r.device, metric: r.metric, lastSeen: isoTime(timeOf(s)), silentFor: `${Math.round((time - timeOf(s)) / 1000)}s` };
               out.clear(time, r.value, [{ ts: r.ts, device: r.device, metric: r.metric, value: r.value }], vars);
             }
-            if (time >= s.lastTs) {
-              s.lastTs = time;
-              s.lastValue = r.value;
+            if (!isBefore(time, s)) {
+              setTime(s, time);
+              const v = r.value;
+              if (typeof v === 'number') {
+                s.lastNumber = v;
+                if (s.lastOther !== null) s.lastOther = null;
+              } else s.lastOther = v;
             }
             s.afterMs = silence(r.device, r.metric);
           },
@@ -72,8 +84,8 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
             // strictly longer than `after`: a reading exactly at the deadline is in time
             if (s.firing || now <= due) return;
             s.firing = true;
-            const vars = { lastSeen: isoTime(s.lastTs), after: `${s.afterMs / 1000}s`, silentFor: `${Math.round((due - s.lastTs) / 1000)}s` };
-            out.raise(due, undefined, [{ lastSeen: s.lastTs, lastValue: s.lastValue, expectedWithinMs: s.afterMs }], vars);
+            const vars = { lastSeen: isoTime(timeOf(s)), after: `${s.afterMs / 1000}s`, silentFor: `${Math.round((due - timeOf(s)) / 1000)}s` };
+            out.raise(due, undefined, [{ lastSeen: timeOf(s), lastValue: s.lastOther ?? s.lastNumber, expectedWithinMs: s.afterMs }], vars);
           },
           nextWake(s, out) {
             if (!s.firing) out.wakeAt(deadline(s) + 1);

@@ -18,6 +18,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
+import { isBefore, NEVER_HI, setTime, type SmallTime } from './small-time.js';
 import { READING_VARIABLES, test, type CompiledExpression, type VariableSet } from '../expr.js';
 import type { ReadingRecord } from '../../gateway/core/records.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
@@ -89,8 +90,8 @@ interface PartialMatch {
   readonly steps: Record<string, StepRecord>;
 }
 
-interface SequenceState {
-  lastTs: number;
+interface SequenceState extends SmallTime {
+  // hi, lo: the time of the last reading
   partials: PartialMatch[];
   firing: boolean;
   clearAt: number | null;
@@ -228,11 +229,11 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   };
 
   return {
-    init: () => ({ lastTs: Number.MIN_SAFE_INTEGER, partials: [], firing: false, clearAt: null, matched: null }),
+    init: () => ({ hi: NEVER_HI, lo: 0, partials: [], firing: false, clearAt: null, matched: null }),
     onReading(s, r, out) {
       const time = out.time;
-      if (time < s.lastTs) return out.late();
-      s.lastTs = time;
+      if (isBefore(time, s)) return out.late();
+      setTime(s, time);
       expire(s, time, out);
       if (!s.firing && s.partials.length === 0) {
         // the common case: nothing in progress, so the reading itself is the context of the first step

@@ -10,6 +10,7 @@ import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { evidenceOf, type ReadingEvidence } from './shared.js';
 import { isoTime } from '../template.js';
+import { isBefore, NEVER_HI, setTime, type SmallTime } from './small-time.js';
 
 export const ThresholdRule = Type.Object(
   {
@@ -26,8 +27,8 @@ export const ThresholdRule = Type.Object(
 export type ThresholdRule = Static<typeof ThresholdRule>;
 
 /** Flat on purpose (hold fields inline): one object per key is one cache line fewer per reading. */
-interface ThresholdState extends HoldState {
-  lastTs: number;
+interface ThresholdState extends HoldState, SmallTime {
+  // hi, lo: the time of the last reading judged
   /** The reading that started the current pending/firing or clearing phase. */
   start: ReadingRecord | null;
   last: ReadingRecord | null;
@@ -81,13 +82,13 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
   };
   return {
     // a literal, not a spread of newHold(): spread-built state objects measured 7x slower to access
-    init: () => ({ phase: IDLE, since: 0, lastTs: Number.MIN_SAFE_INTEGER, start: null, last: null }),
+    init: () => ({ phase: IDLE, since: 0, hi: NEVER_HI, lo: 0, start: null, last: null }),
     onReading(s, r, out) {
       const time = out.time;
-      if (time < s.lastTs) return out.late(); // a stale reading must not undo a newer decision
+      if (isBefore(time, s)) return out.late(); // a stale reading must not undo a newer decision
       const holds = judge(s, r, out);
       if (holds === undefined) return;
-      s.lastTs = time;
+      setTime(s, time);
       const before = s.phase;
       // the common case, idle and staying idle: nothing to remember, so no reading is kept alive by old state
       if (before === IDLE && !holds) return;
