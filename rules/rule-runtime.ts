@@ -345,8 +345,8 @@ export class RuleRuntime implements OperatorOutput {
     // the scheduler queues the new wish
     this.#wish = false;
     this.#nextWake(e.state);
-    e.wants = this.#wish;
-    if (this.#wish) e.wantAt = this.#times[WAKE_AT]!;
+    if (this.#wish) e.wantWakeAt(this.#times[WAKE_AT]!);
+    else e.wants = false;
   }
 
   stats(): RuleStats {
@@ -432,8 +432,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#wish = false;
     this.#nextWake(state);
     if (!this.#wish) return;
-    e.wants = true;
-    e.wantAt = this.#times[WAKE_AT]!;
+    e.wantWakeAt(this.#times[WAKE_AT]!);
     this.#host.scheduler.update(e);
   }
 

@@ -9,13 +9,13 @@
  * target's scheduled time is stale and skipped.
  */
 import type { Clock, TimerHandle } from '../gateway/core/contracts.js';
+import { hiOf, TIME_SPLIT } from './small-time.js';
 
 /**
  * Something with a deadline. The wish and the queue entry are each a flag and
- * a double rather than a number-or-undefined: V8 updates a double field in
- * place, where storing a non-integer into a field that may also hold
- * undefined takes a new heap number every time, and a key's wish is set on
- * every reading it gets.
+ * a time kept as two small integers (small-time.ts): a rule key's wish is
+ * restated on every reading, and a double field would be a heap number of its
+ * own, one more cache miss each time on a key that is rarely in the cache.
  */
 export abstract class WakeTarget {
   alive = true;
@@ -23,12 +23,31 @@ export abstract class WakeTarget {
   wants = false;
   /** Whether it has a live heap entry, due at queuedAt. */
   queued = false;
-  wantAt = 0.5;
-  queuedAt = 0.5;
+  #wantHi = 0;
+  #wantLo = 0;
+  #queuedHi = 0;
+  #queuedLo = 0;
 
   wantWakeAt(at: number): void {
+    const hi = hiOf(at);
     this.wants = true;
-    this.wantAt = at;
+    this.#wantHi = hi;
+    this.#wantLo = at - hi * TIME_SPLIT;
+  }
+
+  get wantAt(): number {
+    return this.#wantHi * TIME_SPLIT + this.#wantLo;
+  }
+
+  get queuedAt(): number {
+    return this.#queuedHi * TIME_SPLIT + this.#queuedLo;
+  }
+
+  markQueued(at: number): void {
+    const hi = hiOf(at);
+    this.queued = true;
+    this.#queuedHi = hi;
+    this.#queuedLo = at - hi * TIME_SPLIT;
   }
 
   abstract wake(now: number): void;
@@ -59,8 +78,7 @@ export class WakeScheduler {
     if (!target.wants) return;
     const want = target.wantAt;
     if (target.queued && target.queuedAt <= want) return;
-    target.queued = true;
-    target.queuedAt = want;
+    target.markQueued(want);
     this.#push(want, target);
     if (!this.#running && want < this.#timerDue) this.#arm();
   }
@@ -84,7 +102,7 @@ export class WakeScheduler {
         }
         t.wake(now);
         // a target still due after its wake-up made no progress; retry next tick rather than spin
-        if (t.wants && t.wantAt <= now) t.wantAt = now + 1;
+        if (t.wants && t.wantAt <= now) t.wantWakeAt(now + 1);
         this.update(t);
       }
     } finally {

@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, MetricSelector } from '../schema-common.js';
 import type { ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 import { isoTime } from '../template.js';
-import { isBefore, NEVER_HI, setTime, timeOf, type SmallTime } from './small-time.js';
+import { isBefore, NEVER_HI, setTime, timeOf, type SmallTime } from '../small-time.js';
 
 export const AbsenceRule = Type.Object(
   {

@@ -18,7 +18,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
-import { isBefore, NEVER_HI, setTime, type SmallTime } from './small-time.js';
+import { isBefore, NEVER_HI, setTime, type SmallTime } from '../small-time.js';
 import { READING_VARIABLES, test, type CompiledExpression, type VariableSet } from '../expr.js';
 import type { ReadingRecord } from '../../gateway/core/records.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';

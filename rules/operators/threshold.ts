@@ -10,7 +10,7 @@ import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { evidenceOf, type ReadingEvidence } from './shared.js';
 import { isoTime } from '../template.js';
-import { isBefore, NEVER_HI, setTime, type SmallTime } from './small-time.js';
+import { isBefore, NEVER_HI, setTime, type SmallTime } from '../small-time.js';
 
 export const ThresholdRule = Type.Object(
   {

@@ -17,6 +17,10 @@ export interface SmallTime {
 /** Before every time: the value of a key that has seen nothing yet. */
 export const NEVER_HI = -SPLIT;
 
+/** The high part of a time; the low part is `t - hi * TIME_SPLIT`. */
+export const TIME_SPLIT = SPLIT;
+export const hiOf = (t: number): number => Math.floor(t / SPLIT);
+
 export function setTime(into: SmallTime, t: number): void {
   const hi = Math.floor(t / SPLIT);
   into.hi = hi;
