@@ -27,6 +27,8 @@ const FIRST = 2;
  * a window closes, so the steady state allocates nothing.
  */
 interface TimeWindowState extends LastSeen {
+  /** Whether device, metric and tags have been taken from a reading. */
+  named: boolean;
   /** [closedUpTo, open windows, then per open window: start, accumulator...]; slots past the open ones are spare. */
   w: number[];
   /** Raw values of each open window, in the same order, when a percentile needs them. */
@@ -39,7 +41,7 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
   const maxValues = spec.limits.maxBufferPerKey;
   return {
     // MIN_SAFE_INTEGER is no small integer, so the array holds doubles from the start
-    init: () => ({ w: [Number.MIN_SAFE_INTEGER, 0], values: keepValues ? [] : null, device: '', metric: '', tags: {} }),
+    init: () => ({ w: [Number.MIN_SAFE_INTEGER, 0], values: keepValues ? [] : null, named: false, device: '', metric: '', tags: {} }),
     onReading(s, r: ReadingRecord, out) {
       const time = out.time;
       const v = numeric(r.value);
@@ -65,9 +67,17 @@ export function timeWindowOperator(spec: WindowSpec, size: number, hop: number):
         added = true;
       }
       if (!added) return out.late();
-      // usually equal: not storing a reading's fresh strings into old state spares the GC
-      if (s.device !== r.device) s.device = r.device;
-      if (s.metric !== r.metric) s.metric = r.metric;
+      if (!s.named) {
+        s.device = r.device;
+        s.metric = r.metric;
+        s.named = true;
+      } else {
+        // A key's device and metric are often fixed (per device, one metric): then the stored
+        // strings are not compared, which would fetch them into the cache. Otherwise usually
+        // equal: not storing a reading's fresh strings into old state spares the GC.
+        if (!spec.deviceKeyed && s.device !== r.device) s.device = r.device;
+        if (!spec.oneMetric && s.metric !== r.metric) s.metric = r.metric;
+      }
       if (s.tags !== r.tags) s.tags = r.tags;
     },
     onWake(s, out) {

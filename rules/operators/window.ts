@@ -58,6 +58,10 @@ export interface WindowSpec {
   readonly limits: RuleLimits;
   /** Scratch context for `having`, one per operator (evaluation is synchronous). */
   readonly havingContext: Record<string, unknown>;
+  /** Keyed by device: a key's device never changes. */
+  readonly deviceKeyed: boolean;
+  /** The rule reads one metric: a key's metric never changes. */
+  readonly oneMetric: boolean;
 }
 
 export interface WindowInfo {
@@ -112,7 +116,11 @@ export const windowKind: RuleKindDefinition<WindowRule> = {
       knownPlaceholder: (p) => p.length === 1 && (vars[p[0]!] !== undefined || p[0] === 'start' || p[0] === 'end'),
       defaultMessage: `{rule}: ${aggregates[0]} is {${aggregates[0]}} on {key}`,
       create(env): RuleOperator<unknown> {
-        const spec: WindowSpec = { aggregates, having, emit, latenessMs, limits: env.limits, havingContext: havingContext(aggregates) };
+        const spec: WindowSpec = {
+          aggregates, having, emit, latenessMs, limits: env.limits, havingContext: havingContext(aggregates),
+          deviceKeyed: c.key.by === 'device' || c.key.by === 'device+metric',
+          oneMetric: c.metrics.length === 1 && c.metrics[0] !== '*',
+        };
         switch (w.type) {
           case 'tumbling':
             return timeWindowOperator(spec, size!, size!);
