@@ -9,7 +9,7 @@
  * target's scheduled time is stale and skipped.
  */
 import type { Clock, TimerHandle } from '../gateway/core/contracts.js';
-import { hiOf, TIME_SPLIT } from './small-time.js';
+import { hiOf, loOf, TIME_SPLIT } from './small-time.js';
 
 /**
  * Something with a deadline. The wish and the queue entry are each a flag and
@@ -32,7 +32,7 @@ export abstract class WakeTarget {
     const hi = hiOf(at);
     this.wants = true;
     this.#wantHi = hi;
-    this.#wantLo = at - hi * TIME_SPLIT;
+    this.#wantLo = loOf(at, hi);
   }
 
   get wantAt(): number {
@@ -47,7 +47,7 @@ export abstract class WakeTarget {
     const hi = hiOf(at);
     this.queued = true;
     this.#queuedHi = hi;
-    this.#queuedLo = at - hi * TIME_SPLIT;
+    this.#queuedLo = loOf(at, hi);
   }
 
   abstract wake(now: number): void;

@@ -21,10 +21,21 @@ export const NEVER_HI = -SPLIT;
 export const TIME_SPLIT = SPLIT;
 export const hiOf = (t: number): number => Math.floor(t / SPLIT);
 
+/**
+ * The low part, as an int32 when it is whole: `t - hi * SPLIT` is computed in
+ * doubles, and V8 would store even a whole double as a heap number (and turn
+ * the field into a double field for every object of its shape).
+ */
+export function loOf(t: number, hi: number): number {
+  const lo = t - hi * SPLIT;
+  const whole = lo | 0;
+  return whole === lo ? whole : lo;
+}
+
 export function setTime(into: SmallTime, t: number): void {
   const hi = Math.floor(t / SPLIT);
   into.hi = hi;
-  into.lo = t - hi * SPLIT;
+  into.lo = loOf(t, hi);
 }
 
 /** Whether `t` is earlier than the stored time. */
