@@ -7,6 +7,7 @@ import type { ReadingRecord } from '../gateway/core/records.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { decideClear, decideRaise, newAlertState, type AlertState } from './alert-lifecycle.js';
 import { WakeTarget, type WakeScheduler } from './scheduler.js';
+import { hiOf, loOf, NEVER_HI, TIME_SPLIT } from './small-time.js';
 import type { CompiledRule, OperatorOutput, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
 import { alertRecord, derivedReading } from './out-records.js';
 
@@ -19,15 +20,19 @@ export const EVAL_TIME = 2;
 export const WAKE_AT = 3;
 
 /**
- * A device's cache of its rule keys: for each rule with a slot, three cells
- * from its slotIndex: the key entry, the entry's state, and the entry's
- * seenCoarse as last seen through this device. Contiguous, so the rules a
- * reading meets find their state without opening their entries.
+ * A device's cache of its rule keys: for each rule with a slot, five cells
+ * from its slotIndex: the key entry, the entry's state, the entry's
+ * seenCoarse as last seen through this device, and the time this device last
+ * queued the entry's wake-up (two small integers, see small-time.ts).
+ * Contiguous, so the rules a reading meets find what they need without
+ * opening their entries.
  */
 export type DeviceSlots = unknown[];
 export const SLOT_STATE = 1;
 export const SLOT_SEEN = 2;
-export const SLOT_WIDTH = 3;
+export const SLOT_QUEUED_HI = 3;
+export const SLOT_QUEUED_LO = 4;
+export const SLOT_WIDTH = 5;
 
 export interface RuntimeHost {
   readonly limits: RuleLimits;
@@ -245,6 +250,8 @@ export class RuleRuntime implements OperatorOutput {
         slot[at] = e;
         slot[at + SLOT_STATE] = e.state;
         slot[at + SLOT_SEEN] = e.seenCoarse;
+        slot[at + SLOT_QUEUED_HI] = NEVER_HI;
+        slot[at + SLOT_QUEUED_LO] = 0;
       }
     }
     const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
@@ -263,7 +270,7 @@ export class RuleRuntime implements OperatorOutput {
     } else {
       this.#onReading(state, r);
     }
-    this.#reschedule(e, state);
+    this.#reschedule(e, state, slot, at, now);
   }
 
   /**
@@ -392,7 +399,7 @@ export class RuleRuntime implements OperatorOutput {
       }
       this.#keys.set(k.key, e);
       this.#op.onRestore?.(e.state, now);
-      this.#reschedule(e, e.state);
+      this.#reschedule(e, e.state, undefined, -1, now);
     }
     this.#scheduleSweep();
   }
@@ -424,16 +431,33 @@ export class RuleRuntime implements OperatorOutput {
 
   /**
    * After a reading: asks the operator for the key's next deadline (through
-   * wakeAt). A key that wants nothing is not written to, so the entry stays
-   * out of the cache: a wish it had before stays set, and its wake-up then
-   * finds nothing to do and clears it (wakeKey).
+   * wakeAt) and tells the entry, which is mostly not in the CPU cache, only
+   * when it must. A key that wants nothing is not written to: a wish it had
+   * stays set, and its wake-up finds nothing to do and clears it (wakeKey).
+   * A deadline at or after a wake-up this device's slot queued for a device
+   * key, still ahead, is not told either: that wake-up comes first and asks
+   * the operator again (the scheduler's lazy extension). Only this device's
+   * readings queue a device key, so the slot's record is the entry's.
    */
-  #reschedule(e: KeyEntry, state: unknown): void {
+  #reschedule(e: KeyEntry, state: unknown, slot: DeviceSlots | undefined, at: number, now: number): void {
     this.#wish = false;
     this.#nextWake(state);
     if (!this.#wish) return;
-    e.wantWakeAt(this.#times[WAKE_AT]!);
-    this.#host.scheduler.update(e);
+    const want = this.#times[WAKE_AT]!;
+    const cached = slot !== undefined && at >= 0 && this.#keyBy <= BY_DEVICE_METRIC;
+    if (cached) {
+      const hi = slot[at + SLOT_QUEUED_HI] as number;
+      if (hi !== NEVER_HI) {
+        const queued = hi * TIME_SPLIT + (slot[at + SLOT_QUEUED_LO] as number);
+        if (queued > now && want >= queued) return;
+      }
+    }
+    e.wantWakeAt(want);
+    if (this.#host.scheduler.update(e) && cached) {
+      const hi = hiOf(want);
+      slot[at + SLOT_QUEUED_HI] = hi;
+      slot[at + SLOT_QUEUED_LO] = loOf(want, hi);
+    }
   }
 
   #scheduleSweep(): void {

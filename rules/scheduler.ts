@@ -3,10 +3,12 @@
  * armed for the earliest. Thousands of keys with windows, debounces and
  * deadman deadlines cost one timer, and a virtual clock stays fast.
  *
- * A deadline that moves later is not re-queued: the old entry pops, sees the
- * target's current wish and re-queues it (the lazy extension a deadman needs,
- * whose deadline moves on every reading). An entry that no longer matches its
- * target's scheduled time is stale and skipped.
+ * A deadline that moves later is not re-queued: the old entry pops and wakes
+ * the target early, which finds nothing due yet and states its current wish
+ * (the lazy extension a deadman needs, whose deadline moves on every reading).
+ * So a wake-up before the deadline must be harmless: every target checks its
+ * own deadlines. An entry that no longer matches its target's scheduled time
+ * is stale and skipped.
  */
 import type { Clock, TimerHandle } from '../gateway/core/contracts.js';
 import { hiOf, loOf, TIME_SPLIT } from './small-time.js';
@@ -73,14 +75,18 @@ export class WakeScheduler {
     return this.#due.length;
   }
 
-  /** Call after the target's wish may have changed. */
-  update(target: WakeTarget): void {
-    if (!target.wants) return;
+  /**
+   * Call after the target's wish may have changed. Returns whether it queued
+   * the target at its wish (not when an earlier wake-up is queued already).
+   */
+  update(target: WakeTarget): boolean {
+    if (!target.wants) return false;
     const want = target.wantAt;
-    if (target.queued && target.queuedAt <= want) return;
+    if (target.queued && target.queuedAt <= want) return false;
     target.markQueued(want);
     this.#push(want, target);
     if (!this.#running && want < this.#timerDue) this.#arm();
+    return true;
   }
 
   /** Wakes every target due at or before now, in due order. */
@@ -96,10 +102,6 @@ export class WakeScheduler {
         if (!t.alive || !t.queued || t.queuedAt !== at) continue; // stale
         t.queued = false;
         if (!t.wants) continue;
-        if (t.wantAt > now) {
-          this.update(t);
-          continue;
-        }
         t.wake(now);
         // a target still due after its wake-up made no progress; retry next tick rather than spin
         if (t.wants && t.wantAt <= now) t.wantWakeAt(now + 1);

@@ -84,6 +84,31 @@ rules:
   });
 });
 
+describe('wake-ups a device queued', () => {
+  it('a later deadline behind a queued wake-up is found when that wake-up comes, early or after an idle spell', () => {
+    const h = harness(`
+rules:
+  - { id: slow, kind: threshold, metric: m, when: value > 80, for: 30s }
+`);
+    h.send(0, 'd', 'm', 90); // pending: a wake-up queued for +30s
+    h.send(10_000, 'd', 'm', 10); // idle again (the wake-up stays queued)
+    h.send(20_000, 'd', 'm', 95); // pending since +20s: due +50s, behind the +30s wake-up, so not queued now
+    h.advance(49_999);
+    expect(h.alerts()).toEqual([]);
+    h.advance(50_000);
+    expect(h.alerts()).toEqual(['+50000 raise d']);
+    // that wake-up is gone: a new deadline after it must be queued afresh
+    h.send(60_000, 'd', 'm', 10);
+    h.send(70_000, 'd', 'm', 90);
+    h.send(80_000, 'd', 'm', 10);
+    h.send(90_000, 'd', 'm', 99);
+    h.advance(119_999);
+    expect(h.alerts()).toEqual(['+50000 raise d', '+60000 clear d']);
+    h.advance(120_000);
+    expect(h.alerts()).toEqual(['+50000 raise d', '+60000 clear d', '+120000 raise d']);
+  });
+});
+
 describe('time', () => {
   it('processing time uses the clock at arrival, not the reading ts', () => {
     const h = harness(`
@@ -199,16 +224,22 @@ rules:
 });
 
 describe('WakeScheduler', () => {
+  /** Like a rule key: checks its own deadline when woken, since a wake-up may come early (lazy extension). */
   class Target extends WakeTarget {
     constructor(
-      want: number,
+      public deadline: number,
       readonly onWake: (t: Target, now: number) => void,
     ) {
       super();
-      this.wantWakeAt(want);
+      this.wantWakeAt(deadline);
+    }
+    moveTo(deadline: number): void {
+      this.deadline = deadline;
+      this.wantWakeAt(deadline);
     }
     wake(now: number): void {
-      this.onWake(this, now);
+      if (now < this.deadline) this.wantWakeAt(this.deadline);
+      else this.onWake(this, now);
     }
   }
   const target = (log: string[], name: string, want: number): Target =>
@@ -226,14 +257,15 @@ describe('WakeScheduler', () => {
     const c = target(log, 'c', 20);
     [a, b, c].forEach((t) => s.update(t));
     expect(clock.pending()).toBe(1);
-    b.wantWakeAt(25); // moved later: no new entry now, re-queued when the old one pops
-    s.update(b);
+    b.moveTo(25); // moved later: no new entry now; the old one pops, wakes b early, and b asks again
+    expect(s.update(b)).toBe(false);
     expect(s.pending).toBe(3);
     c.alive = false;
     clock.advanceTo(100);
     expect(log).toEqual(['b@25', 'a@30']);
     expect(clock.pending()).toBe(0);
     expect(s.pending).toBe(0);
+    expect(b.wants).toBe(false);
   });
 
   it('queues a deadline that moved earlier at once, and skips the stale later entry', () => {
@@ -242,8 +274,8 @@ describe('WakeScheduler', () => {
     const log: string[] = [];
     const a = target(log, 'a', 50);
     s.update(a);
-    a.wantWakeAt(20);
-    s.update(a);
+    a.moveTo(20);
+    expect(s.update(a)).toBe(true);
     expect(s.pending).toBe(2);
     clock.advanceTo(100);
     expect(log).toEqual(['a@20']);
