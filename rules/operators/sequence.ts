@@ -92,7 +92,8 @@ interface PartialMatch {
 
 interface SequenceState extends SmallTime {
   // hi, lo: the time of the last reading
-  partials: PartialMatch[];
+  /** Partial matches in progress; null when none, so the common check reads no second object. */
+  partials: PartialMatch[] | null;
   firing: boolean;
   clearAt: number | null;
   matched: Record<string, StepRecord> | null;
@@ -166,6 +167,12 @@ function stepVars(steps: Record<string, StepRecord>): Record<string, unknown> {
   return vars;
 }
 
+/** The list without `p`; null when nothing is left. */
+function without(list: readonly PartialMatch[], p: PartialMatch): PartialMatch[] | null {
+  const rest = list.filter((x) => x !== p);
+  return rest.length > 0 ? rest : null;
+}
+
 function recordOf(r: ReadingRecord): StepRecord {
   return { ts: r.ts, value: r.value, device: r.device, metric: r.metric, tags: r.tags };
 }
@@ -203,39 +210,39 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   };
   /** Partial matches whose time is up: trailing guards passed (a match) or a timeout. */
   const expire = (s: SequenceState, now: number, out: OperatorOutput): void => {
-    if (s.partials.length === 0) return; // most readings: nothing in progress, nothing to allocate
+    if (s.partials === null) return; // most readings: nothing in progress, nothing to allocate
     const keep: PartialMatch[] = [];
     for (const p of s.partials) {
       if (p.start + spec.withinMs >= now) keep.push(p);
       else if (p.done) raise(s, p.start + spec.withinMs, p.steps, out, false);
       else if (spec.alertOnTimeout) raise(s, p.start + spec.withinMs, p.steps, out, true);
     }
-    s.partials = keep;
+    s.partials = keep.length > 0 ? keep : null;
   };
   const complete = (s: SequenceState, p: PartialMatch, at: number, out: OperatorOutput): boolean => {
     if (spec.trailing.length > 0) {
       p.done = true;
       return false;
     }
-    s.partials = [];
+    s.partials = null;
     if (!spec.alertOnTimeout) raise(s, at, p.steps, out, false);
     return true;
   };
 
   const start = (s: SequenceState, r: ReadingRecord, time: number, out: OperatorOutput): void => {
     const p: PartialMatch = { start: time, next: 1, done: false, steps: { [spec.steps[0]!.name]: recordOf(r) } };
-    s.partials.push(p);
+    (s.partials ??= []).push(p);
     if (last === 0) complete(s, p, time, out);
   };
 
   return {
-    init: () => ({ hi: NEVER_HI, lo: 0, partials: [], firing: false, clearAt: null, matched: null }),
+    init: () => ({ hi: NEVER_HI, lo: 0, partials: null, firing: false, clearAt: null, matched: null }),
     onReading(s, r, out) {
       const time = out.time;
       if (isBefore(time, s)) return out.late();
       setTime(s, time);
       expire(s, time, out);
-      if (!s.firing && s.partials.length === 0) {
+      if (!s.firing && s.partials === null) {
         // the common case: nothing in progress, so the reading itself is the context of the first step
         const first = spec.steps[0]!;
         if (!matches(first, r, r.metric, out)) return;
@@ -248,12 +255,12 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
         clear(s, time, r.value, [{ step: 'clear', ...record }], out);
       }
       let completed = false;
-      for (const p of s.partials.length > 0 ? [...s.partials] : s.partials) {
-        if (!s.partials.includes(p)) break; // a completion reset the list
+      for (const p of s.partials !== null ? [...s.partials] : []) {
+        if (s.partials?.includes(p) !== true) break; // a completion reset the list
         bind(ctx, p.steps);
         const guards = p.done ? spec.trailing : spec.steps[p.next]!.guards;
         if (guards.some((g) => matches(g, ctx, r.metric, out))) {
-          s.partials = s.partials.filter((x) => x !== p);
+          s.partials = without(s.partials, p);
           continue;
         }
         if (p.done) continue;
@@ -265,10 +272,10 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
             break;
           }
         } else if (spec.strict) {
-          s.partials = s.partials.filter((x) => x !== p);
+          s.partials = without(s.partials, p);
         }
       }
-      if (completed || s.partials.length >= spec.maxPartials) return;
+      if (completed || (s.partials?.length ?? 0) >= spec.maxPartials) return;
       if (matches(spec.steps[0]!, bind(ctx, {}), r.metric, out)) start(s, r, time, out);
     },
     onWake(s, out) {
@@ -279,7 +286,7 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
     nextWake(s, out) {
       let due = s.firing && s.clearAt !== null ? s.clearAt : Infinity;
       // one millisecond past `within`: at exactly `within` a step still matches
-      for (const p of s.partials) due = Math.min(due, p.start + spec.withinMs + 1);
+      if (s.partials !== null) for (const p of s.partials) due = Math.min(due, p.start + spec.withinMs + 1);
       if (due !== Infinity) out.wakeAt(due);
     },
   };
