@@ -135,7 +135,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #moveAfter: number;
   readonly #grain: number;
   readonly #kindCode: number;
-  /** Whether the operator called wakeAt since #refreshWish cleared it. */
+  /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
   #disposed = false;
   #s = { evaluations: 0, raises: 0, clears: 0, errors: 0, late: 0, ignored: 0, deduped: 0, suppressed: 0, derived: 0, firing: 0, capacity: 0, idle: 0, sampleN: 0, sampleMs: 0 };
