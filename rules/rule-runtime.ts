@@ -134,6 +134,8 @@ export class RuleRuntime implements OperatorOutput {
   readonly #eventTime: boolean;
   readonly #moveAfter: number;
   readonly #grain: number;
+  readonly #perGrain: number;
+  readonly #matchDevice: ((device: string) => boolean) | undefined;
   readonly #kindCode: number;
   /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
@@ -156,6 +158,8 @@ export class RuleRuntime implements OperatorOutput {
     this.#kindCode = KIND_CODES.indexOf(rule.kind);
     this.#moveAfter = this.#ttl / 16;
     this.#grain = this.#moveAfter / 8;
+    this.#perGrain = 1 / this.#grain;
+    this.#matchDevice = rule.matchDevice;
     this.#sweeper = new Sweeper(this);
   }
 
@@ -226,10 +230,10 @@ export class RuleRuntime implements OperatorOutput {
 
   /** The engine has written the reading's time and the clock's into `host.times`. */
   handle(r: ReadingRecord, slot: DeviceSlots): void {
-    const rule = this.rule;
-    if (rule.matchDevice && !rule.matchDevice(r.device)) return;
+    const matchDevice = this.#matchDevice;
+    if (matchDevice !== undefined && !matchDevice(r.device)) return;
     const tagKeys = this.#tagKeys;
-    for (let i = 0; i < tagKeys.length; i++) if (r.tags[tagKeys[i]!] !== this.#tagValues[i]) return;
+    if (tagKeys.length > 0) for (let i = 0; i < tagKeys.length; i++) if (r.tags[tagKeys[i]!] !== this.#tagValues[i]) return;
     const times = this.#times;
     const now = times[CLOCK_NOW]!;
     const time = this.#eventTime ? times[READING_TS]! : now;
@@ -256,7 +260,7 @@ export class RuleRuntime implements OperatorOutput {
     }
     const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
     // within 4 grains (half of moveAfter, with room for rounding) the key cannot be due to move: skip reading `seen`
-    const coarse = Math.floor(now / this.#grain);
+    const coarse = Math.floor(now * this.#perGrain); // a multiplication: a division per rule per reading is slow, and this need not be exact
     if (!(coarse - ((at >= 0 ? slot[at + SLOT_SEEN] : e.seenCoarse) as number) <= 4)) this.#touch(e, now, coarse, slot, at);
     this.#current = e;
     this.#reading = r;
