@@ -79,7 +79,8 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
 class Engine implements RuleEngine {
   readonly #clock: Clock;
   readonly #scheduler: WakeScheduler;
-  readonly #host: RuntimeHost;
+  /** The engine's view of what it gives every rule: it sets the reading being processed. */
+  readonly #host: Omit<RuntimeHost, 'reading'> & { reading: ReadingRecord | undefined };
   readonly #options: RuleEngineOptions;
   readonly #errorGate: RateLimiter;
   readonly #times = new Float64Array(4);
@@ -102,6 +103,7 @@ class Engine implements RuleEngine {
     this.#host = {
       limits,
       times: this.#times,
+      reading: undefined,
       scheduler: this.#scheduler,
       now: () => this.#clock.now(),
       nextId,
@@ -142,6 +144,9 @@ class Engine implements RuleEngine {
     }
     const ts = reading.ts;
     const times = this.#times;
+    const host = this.#host;
+    const outer = host.reading; // an action may run the engine again from inside a rule (re-entry)
+    host.reading = reading;
     // rewritten before each rule: an action may run the engine again (re-entry) before the next one
     if (list)
       for (const rt of list) {
@@ -154,6 +159,7 @@ class Engine implements RuleEngine {
       times[CLOCK_NOW] = now;
       this.#handle(rt, reading, slot);
     }
+    host.reading = outer;
   }
 
   #handle(rt: RuleRuntime, reading: ReadingRecord, slot: DeviceSlots): void {

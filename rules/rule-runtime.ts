@@ -38,6 +38,13 @@ export interface RuntimeHost {
   readonly limits: RuleLimits;
   /** Four slots: the engine writes READING_TS and CLOCK_NOW before each handle(); the runtime writes EVAL_TIME and WAKE_AT. */
   readonly times: Float64Array;
+  /**
+   * The reading being processed (undefined outside process()): alerts and
+   * derived readings take its tags. Set once per reading by the engine rather
+   * than by each rule: storing a young object into an old one costs a write
+   * barrier's slow path, ten times a reading.
+   */
+  readonly reading: ReadingRecord | undefined;
   readonly scheduler: WakeScheduler;
   now(): number;
   nextId(): string;
@@ -124,8 +131,6 @@ export class RuleRuntime implements OperatorOutput {
   readonly #ttl: number;
   readonly #sweeper: Sweeper;
   #current: KeyEntry | undefined;
-  /** The reading being handled (undefined during wake-ups): alerts and derived readings take its tags. */
-  #reading: ReadingRecord | undefined;
   // the rule's settings as plain fields: the hot path reads these for every reading
   readonly #tagKeys: string[];
   readonly #tagValues: string[];
@@ -263,7 +268,6 @@ export class RuleRuntime implements OperatorOutput {
     const coarse = Math.floor(now * this.#perGrain); // a multiplication: a division per rule per reading is slow, and this need not be exact
     if (!(coarse - ((at >= 0 ? slot[at + SLOT_SEEN] : e.seenCoarse) as number) <= 4)) this.#touch(e, now, coarse, slot, at);
     this.#current = e;
-    this.#reading = r;
     times[EVAL_TIME] = time;
     const s = this.#s;
     if (++s.evaluations % SAMPLE_EVERY === 0) {
@@ -350,7 +354,6 @@ export class RuleRuntime implements OperatorOutput {
   wakeKey(e: KeyEntry, now: number): void {
     if (this.#disposed) return;
     this.#current = e;
-    this.#reading = undefined;
     this.#times[EVAL_TIME] = now;
     this.#op.onWake(e.state, this);
     // the scheduler queues the new wish
@@ -504,9 +507,14 @@ export class RuleRuntime implements OperatorOutput {
     if (this.#keyBy <= BY_DEVICE_METRIC && e.device !== undefined && this.slotIndex >= 0) this.#host.forgetSlot(e.device, this.slotIndex);
   }
 
-  /** A device key's tags are those of its latest reading; they are taken when something is emitted, not on every reading. */
+  /**
+   * A device key's tags are those of its latest reading; they are taken when
+   * something is emitted (from the reading being processed, when it is this
+   * key's device's), not on every reading.
+   */
   #tagsNow(e: KeyEntry): Readonly<Record<string, string>> {
-    if (this.#keyBy <= BY_DEVICE_METRIC && this.#reading !== undefined && this.#current === e) e.tags = this.#reading.tags;
+    const r = this.#host.reading;
+    if (this.#keyBy <= BY_DEVICE_METRIC && r !== undefined && r.device === e.device) e.tags = r.tags;
     return e.tags;
   }
 
