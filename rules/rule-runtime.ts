@@ -204,6 +204,7 @@ export class RuleRuntime implements OperatorOutput {
     h.emit(derivedReading({ rule: this.rule, id: h.nextId(), device: e.device ?? e.key, tags, metric, value, unit, ts, receivedAt: h.now() }));
   }
   wakeAt(time: number): void {
+    if (!Number.isFinite(time)) return; // never: no wake-up (and no NaN in the scheduler's heap)
     this.#times[WAKE_AT] = time;
     this.#wish = true;
   }
