@@ -27,7 +27,7 @@ const FIRST = 2;
  * a window closes, so the steady state allocates nothing.
  */
 interface TimeWindowState extends LastSeen {
-  /** Whether device, metric and tags have been taken from a reading. */
+  /** Whether device and metric have been taken from a reading (tags are compared on every reading). */
   named: boolean;
   /** [closedUpTo, open windows, then per open window: start, accumulator...]; slots past the open ones are spare. */
   w: number[];
