@@ -7,7 +7,7 @@
 import type { RuleOperator, OperatorOutput } from '../types.js';
 import { accAdd, accResult, newAcc, needsValues, type Acc } from '../aggregates.js';
 import { numeric } from './shared.js';
-import { closeWindow, type LastSeen, type WindowSpec } from './window.js';
+import { closeWindow, rememberLast, type LastSeen, type WindowSpec } from './window.js';
 
 interface Session {
   start: number;
@@ -45,7 +45,7 @@ export function sessionWindowOperator(spec: WindowSpec, gap: number): RuleOperat
       }
       if (time > c.last) c.last = time;
       if (!accAdd(c.acc, v, time, spec.limits.maxBufferPerKey)) out.ignored();
-      s.last = { device: r.device, metric: r.metric, tags: r.tags };
+      rememberLast(s, r);
     },
     onWake(s, out) {
       const now = out.time;

@@ -10,7 +10,7 @@ import type { RuleOperator, OperatorOutput } from '../types.js';
 import { accOf, accResult, needsValues } from '../aggregates.js';
 import { numeric } from './shared.js';
 import { holdUpdate, judgesClear, newHold, type HoldState } from './hold.js';
-import { judgeHaving, windowVars, type LastSeen, type WindowSpec } from './window.js';
+import { judgeHaving, rememberLast, windowVars, type LastSeen, type WindowSpec } from './window.js';
 
 interface SlidingState {
   ts: number[];
@@ -61,7 +61,7 @@ export function slidingWindowOperator(spec: WindowSpec, size: number): RuleOpera
         out.ignored();
       }
       if (time > s.newest) s.newest = time;
-      s.last = { device: r.device, metric: r.metric, tags: r.tags };
+      rememberLast(s, r);
       evaluate(s, s.newest, out, true);
     },
     onWake(s, out) {

@@ -144,6 +144,18 @@ export interface LastSeen {
   tags: Readonly<Record<string, string>>;
 }
 
+/** Keeps a state's last device, metric and tags: one object per key, updated only where they differ (no object per reading, and a reading's fresh strings stay out of old state). */
+export function rememberLast(s: { last: LastSeen | null }, r: { readonly device: string; readonly metric: string; readonly tags: Readonly<Record<string, string>> }): void {
+  const last = s.last;
+  if (last === null) {
+    s.last = { device: r.device, metric: r.metric, tags: r.tags };
+    return;
+  }
+  if (last.device !== r.device) last.device = r.device;
+  if (last.metric !== r.metric) last.metric = r.metric;
+  if (last.tags !== r.tags) last.tags = r.tags;
+}
+
 /**
  * What a finished window does: derive a reading and judge `having`. Returns
  * the verdict (undefined without `having` or when it failed to evaluate).
