@@ -91,9 +91,9 @@ const BY_TAG = 2;
 const BY_GLOBAL = 3;
 
 export class KeyEntry extends WakeTarget {
-  // after WakeTarget's flags, in the order the hot path reads them, so they share a cache line
+  /** Also in the device's slots (DeviceSlots), where readings find it without opening the entry. */
   state: unknown;
-  /** `seen` in units of moveAfter/8, rounded down: a small integer kept in this line, so most readings need not open `seen`'s own box. */
+  /** `seen` in units of moveAfter/8, rounded down: a small integer, copied into the device's slots, so most readings need not read `seen`. */
   seenCoarse: number;
   /**
    * When the key was last seen, to within limits.idleTtl/16: it is written
@@ -106,10 +106,10 @@ export class KeyEntry extends WakeTarget {
   readonly key: string;
   readonly device: string | undefined;
   tags: Readonly<Record<string, string>>;
-  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, grain: number) {
+  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, perGrain: number) {
     super();
     this.state = state;
-    this.seenCoarse = Math.floor(seen / grain);
+    this.seenCoarse = Math.floor(seen * perGrain);
     this.seen = seen;
     this.runtime = runtime;
     this.key = key;
@@ -138,7 +138,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #keyTag: string;
   readonly #eventTime: boolean;
   readonly #moveAfter: number;
-  readonly #grain: number;
+  /** 1 / (moveAfter / 8): seenCoarse by a multiplication, as a division per rule per reading is slow (it need not be exact). */
   readonly #perGrain: number;
   readonly #matchDevice: ((device: string) => boolean) | undefined;
   readonly #kindCode: number;
@@ -162,8 +162,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#eventTime = rule.time === 'event';
     this.#kindCode = KIND_CODES.indexOf(rule.kind);
     this.#moveAfter = this.#ttl / 16;
-    this.#grain = this.#moveAfter / 8;
-    this.#perGrain = 1 / this.#grain;
+    this.#perGrain = 8 / this.#moveAfter;
     this.#matchDevice = rule.matchDevice;
     this.#sweeper = new Sweeper(this);
   }
@@ -266,7 +265,7 @@ export class RuleRuntime implements OperatorOutput {
     }
     const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
     // within 4 grains (half of moveAfter, with room for rounding) the key cannot be due to move: skip reading `seen`
-    const coarse = Math.floor(now * this.#perGrain); // a multiplication: a division per rule per reading is slow, and this need not be exact
+    const coarse = Math.floor(now * this.#perGrain);
     if (!(coarse - ((at >= 0 ? slot[at + SLOT_SEEN] : e.seenCoarse) as number) <= 4)) this.#touch(e, now, coarse, slot, at);
     this.#current = e;
     times[EVAL_TIME] = time;
@@ -400,7 +399,7 @@ export class RuleRuntime implements OperatorOutput {
     for (const k of keys) {
       const existing = this.#keys.get(k.key);
       if (existing) this.#bury(existing); // the saved state wins; stale wake-ups and cached slots must not find the old one
-      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#grain);
+      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#perGrain);
       if (k.alert) {
         e.alert = k.alert;
         if (k.alert.emitted === 1) this.#s.firing++;
@@ -431,7 +430,7 @@ export class RuleRuntime implements OperatorOutput {
     }
     const byDevice = this.rule.key.by === 'device' || this.rule.key.by === 'device+metric';
     const tags = byDevice ? r.tags : this.rule.key.by === 'tag' ? { [this.rule.key.tag]: key } : {};
-    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, this.#grain);
+    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, this.#perGrain);
     this.#keys.set(key, e);
     if (this.#keys.size === 1) this.#scheduleSweep();
     return e;

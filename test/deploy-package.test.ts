@@ -407,6 +407,7 @@ describe.skipIf(!canRun || process.env.WEIR_TEST_NSPAWN === '0')('under systemd 
   }, 60_000);
 
   it("weir-firstboot ran at boot: weir is installed, active, on the card's config, and the hook disabled itself", async (ctx) => {
+    // no container: beforeAll found no systemd-nspawn (tryInstall puts it in place where apt works, as in CI)
     if (!container) ctx.skip();
     const journal = (await inside(['journalctl', '-b', '-u', 'weir-firstboot', '-u', 'weir', '--no-pager', '-o', 'cat'])).stdout;
     const log = readFileSync(join(card, 'weir-firstboot.log'), 'utf8');
@@ -423,6 +424,7 @@ describe.skipIf(!canRun || process.env.WEIR_TEST_NSPAWN === '0')('under systemd 
   });
 
   it('the hardened unit ingests on port 1883, reloads on SIGHUP and stops cleanly', async (ctx) => {
+    // no container: beforeAll found no systemd-nspawn (tryInstall puts it in place where apt works, as in CI)
     if (!container) ctx.skip();
     await inside(['mosquitto_pub', '-h', '127.0.0.1', '-p', '1883', '-t', 'weir/pi-1/telemetry', '-m', '{"humidity":40}']);
     await eventually(async () => (await inside(['curl', '-s', 'http://127.0.0.1:8080/metrics'])).stdout.includes('weir_readings_total{source="mqtt:embedded"} 1'), 10_000, 'the reading to be counted');

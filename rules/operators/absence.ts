@@ -57,6 +57,7 @@ export const absenceKind: RuleKindDefinition<AbsenceRule> = {
         const deadline = (s: AbsenceState) => (s.notBefore === null ? timeOf(s) + s.afterMs : Math.max(timeOf(s) + s.afterMs, s.notBefore));
         return {
           init: (time) => {
+            // lastNumber starts at 0.5 so V8 makes it a double field from the first object on
             const s: AbsenceState = { hi: NEVER_HI, lo: 0, lastNumber: 0.5, lastOther: null, afterMs: afterMs, notBefore: null, firing: false };
             setTime(s, time);
             return s;
