@@ -11,6 +11,8 @@
  * by a wake-up from the engine's timer.
  */
 
+import type { OperatorOutput } from '../types.js';
+
 export const IDLE = 0;
 export const PENDING = 1;
 export const FIRING = 2;
@@ -98,7 +100,7 @@ export function holdWake(s: HoldState, spec: HoldSpec, now: number): HoldTransit
   return undefined;
 }
 
-export function holdNextWake(s: HoldState, spec: HoldSpec, out: { wakeAt(time: number): void }): void {
+export function holdNextWake(s: HoldState, spec: HoldSpec, out: Pick<OperatorOutput, 'wakeAt'>): void {
   if (s.phase === PENDING) out.wakeAt(s.since + spec.forMs);
   else if (s.phase === CLEARING) out.wakeAt(s.since + spec.clearForMs);
 }
