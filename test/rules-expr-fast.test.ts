@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileCondition, READING_VARIABLES, type VariableSet } from '../rules/expr.js';
+import { compileCondition, READING_VARIABLES, test, testReading, type VariableSet } from '../rules/expr.js';
 import { ASK_CEL } from '../rules/expr-fast.js';
 
 // The shortcut must never disagree with cel-js: same value, or cel-js runs and throws its own error.
@@ -63,6 +63,37 @@ describe('fast conditions (expr-fast)', () => {
       if (direct!(ctx as Record<string, unknown>) !== ASK_CEL) answered++;
     }
     expect(answered, 'the shortcut answers for ordinary readings').toBeGreaterThan(0);
+  });
+
+  it.each(IN_SUBSET)('%s: test() and testReading() give what cel-js gives, errors included', (source) => {
+    const fast = compileCondition(source, VARS);
+    const cel = compileCondition(source, VARS, { fast: false });
+    if (!fast.ok || !cel.ok) throw new Error(`does not compile: ${source}`);
+    for (const ctx of all) {
+      const expected: unknown[] = [];
+      const want = test(cel.expression, ctx, { error: (e) => expected.push(String(e)) });
+      for (const check of [test, testReading]) {
+        const errors: unknown[] = [];
+        expect(check(fast.expression, ctx as { value: unknown }, { error: (e) => errors.push(String(e)) })).toBe(want);
+        expect(errors).toEqual(expected);
+      }
+    }
+  });
+
+  it('value compared with a number literal is tested inline (a bound); other shapes are not', () => {
+    const bound = (source: string) => {
+      const c = compileCondition(source, VARS);
+      if (!c.ok) throw new Error(source);
+      return c.expression.bound;
+    };
+    expect(bound('value > 80.0')).toEqual({ op: 0, k: 80 });
+    expect(bound('value >= 80')).toEqual({ op: 1, k: 80 });
+    expect(bound('value < 12.0')).toEqual({ op: 2, k: 12 });
+    expect(bound('value <= -5.5')).toBeUndefined(); // unary minus: a closure, not a literal
+    expect(bound('value <= 5.5')).toEqual({ op: 3, k: 5.5 });
+    for (const other of ['80 < value', 'value + 1 > 81', 'rate > 5.0', 'value == 80.0', 'value > 9007199254740993']) expect(bound(other), other).toBeUndefined();
+    const cel = compileCondition('value > 80.0', VARS, { fast: false });
+    expect(cel.ok && cel.expression.bound, 'no shortcut asked for: no bound either').toBeUndefined();
   });
 
   it.each(OUTSIDE)('%s: left to cel-js', (source) => {

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
-import { READING_VARIABLES, test } from '../expr.js';
+import { READING_VARIABLES, testReading } from '../expr.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 
 export const GroupRule = Type.Object(
@@ -66,7 +66,7 @@ export const groupKind: RuleKindDefinition<GroupRule> = {
           init: () => ({ members: {}, firing: false }),
           onReading(s, r, out) {
             const time = out.time;
-            const verdict = test(when, r, out);
+            const verdict = testReading(when, r, out);
             if (verdict === undefined) return;
             // most readings are out and most groups empty: skip the lookup by a fresh device string
             if (!verdict && isEmpty(s.members)) return;

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ReadingRecord } from '../../gateway/core/records.js';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
-import { READING_VARIABLES, test, type CompiledExpression } from '../expr.js';
+import { READING_VARIABLES, testReading, type CompiledExpression } from '../expr.js';
 import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.js';
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { evidenceOf, type ReadingEvidence } from './shared.js';
@@ -67,9 +67,9 @@ function forget(s: ThresholdState): void {
 
 export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdState> {
   const judge = (s: ThresholdState, r: ReadingRecord, out: OperatorOutput): boolean | undefined => {
-    if (!judgesClear(s)) return test(spec.when, r, out);
-    if (spec.clear) return test(spec.clear, r, out);
-    const w = test(spec.when, r, out);
+    if (!judgesClear(s)) return testReading(spec.when, r, out);
+    if (spec.clear) return testReading(spec.clear, r, out);
+    const w = testReading(spec.when, r, out);
     return w === undefined ? undefined : !w;
   };
   const fire = (s: ThresholdState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
