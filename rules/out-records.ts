@@ -74,7 +74,8 @@ export function alertRecord(a: AlertInput): AlertRecord {
 }
 
 export interface DerivedInput {
-  readonly rule: CompiledRule;
+  /** `rule:<id>`, made once per rule. */
+  readonly source: string;
   readonly id: string;
   /** The key's device, or the key itself (a zone) for keys that are not devices. */
   readonly device: string;
@@ -86,18 +87,14 @@ export interface DerivedInput {
   readonly receivedAt: number;
 }
 
+export const derivedSource = (rule: CompiledRule): string => `rule:${rule.id}`;
+
+/** Two literals rather than a spread for `unit`: one object shape each, and no copying helper per record. */
 export function derivedReading(d: DerivedInput): ReadingRecord {
-  return {
-    v: 1,
-    kind: 'reading',
-    id: d.id,
-    device: d.device,
-    metric: d.metric,
-    value: d.value,
-    ...(d.unit === undefined ? {} : { unit: d.unit }),
-    ts: Math.round(d.ts),
-    receivedAt: d.receivedAt,
-    source: `rule:${d.rule.id}`,
-    tags: { ...d.tags },
-  };
+  const tags = { ...d.tags };
+  const ts = Math.round(d.ts);
+  if (d.unit === undefined) {
+    return { v: 1, kind: 'reading', id: d.id, device: d.device, metric: d.metric, value: d.value, ts, receivedAt: d.receivedAt, source: d.source, tags };
+  }
+  return { v: 1, kind: 'reading', id: d.id, device: d.device, metric: d.metric, value: d.value, unit: d.unit, ts, receivedAt: d.receivedAt, source: d.source, tags };
 }

@@ -9,7 +9,7 @@ import { decideClear, decideRaise, newAlertState, type AlertState } from './aler
 import { WakeTarget, type WakeScheduler } from './scheduler.js';
 import { hiOf, loOf, NEVER_HI, TIME_SPLIT } from './small-time.js';
 import type { CompiledRule, OperatorOutput, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
-import { alertRecord, derivedReading } from './out-records.js';
+import { alertRecord, derivedReading, derivedSource } from './out-records.js';
 
 /** Slots of `RuntimeHost.times`: doubles passed without boxing (see RuleOperator). */
 export const READING_TS = 0;
@@ -142,6 +142,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #perGrain: number;
   readonly #matchDevice: ((device: string) => boolean) | undefined;
   readonly #kindCode: number;
+  readonly #derivedSource: string;
   /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
   #disposed = false;
@@ -161,6 +162,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#keyTag = key.by === 'tag' ? key.tag : '';
     this.#eventTime = rule.time === 'event';
     this.#kindCode = KIND_CODES.indexOf(rule.kind);
+    this.#derivedSource = derivedSource(rule);
     this.#moveAfter = this.#ttl / 16;
     this.#perGrain = 8 / this.#moveAfter;
     this.#matchDevice = rule.matchDevice;
@@ -200,7 +202,7 @@ export class RuleRuntime implements OperatorOutput {
     const h = this.#host;
     const tags = this.#tagsNow(e);
     this.#s.derived++;
-    h.emit(derivedReading({ rule: this.rule, id: h.nextId(), device: e.device ?? e.key, tags, metric, value, unit, ts, receivedAt: h.now() }));
+    h.emit(derivedReading({ source: this.#derivedSource, id: h.nextId(), device: e.device ?? e.key, tags, metric, value, unit, ts, receivedAt: h.now() }));
   }
   wakeAt(time: number): void {
     if (!Number.isFinite(time)) return; // never: no wake-up (and no NaN in the scheduler's heap)
