@@ -138,7 +138,7 @@ class Engine implements RuleEngine {
     let slot = this.#slots.get(reading.device);
     if (slot === undefined) {
       // a cache, so a flood of new device ids costs a refill, not memory
-      if (this.#slots.size >= MAX_DEVICE_SLOTS) this.#slots.clear();
+      if (this.#slots.size >= MAX_DEVICE_SLOTS) this.#dropSlots();
       slot = new Array<unknown>(this.#slotWidth).fill(undefined);
       this.#slots.set(reading.device, slot);
     }
@@ -211,6 +211,7 @@ class Engine implements RuleEngine {
   }
 
   snapshot(): EngineSnapshot {
+    this.#settleSlots();
     const rules: Record<string, { hash: string; keys: KeySnapshot[] }> = {};
     for (const [id, rt] of this.#runtimes) rules[id] = { hash: rt.rule.hash, keys: rt.snapshotKeys() };
     // a JSON round trip detaches the snapshot from live state and proves it serializes
@@ -247,10 +248,21 @@ class Engine implements RuleEngine {
     return new RuleRuntime(rule, op, this.#host, ttl);
   }
 
+  /** Slots hold some state (a quiet key's time): it goes back to the states first. */
+  #settleSlots(): void {
+    const slotted = [...this.#runtimes.values()].filter((rt) => rt.slotIndex >= 0);
+    for (const slot of this.#slots.values()) for (const rt of slotted) rt.settleSlot(slot);
+  }
+
+  #dropSlots(): void {
+    this.#settleSlots();
+    this.#slots.clear();
+  }
+
   #index(): void {
+    this.#dropSlots();
     this.#byMetric = new Map();
     this.#anyMetric = [];
-    this.#slots = new Map();
     this.#slotWidth = 0;
     for (const rt of this.#runtimes.values()) {
       rt.slotIndex = -1;

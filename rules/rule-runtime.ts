@@ -7,8 +7,8 @@ import type { ReadingRecord } from '../gateway/core/records.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { decideClear, decideRaise, newAlertState, type AlertState } from './alert-lifecycle.js';
 import { WakeTarget, type WakeScheduler } from './scheduler.js';
-import { hiOf, loOf, NEVER_HI, TIME_SPLIT } from './small-time.js';
-import type { CompiledRule, OperatorOutput, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
+import { hiOf, loOf, NEVER_HI, TIME_SPLIT, type SmallTime } from './small-time.js';
+import type { CompiledRule, OperatorOutput, QuietPath, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
 import { alertRecord, derivedReading, derivedSource } from './out-records.js';
 
 /** Slots of `RuntimeHost.times`: doubles passed without boxing (see RuleOperator). */
@@ -32,6 +32,12 @@ export const SLOT_STATE = 1;
 export const SLOT_SEEN = 2;
 export const SLOT_QUEUED_HI = 3;
 export const SLOT_QUEUED_LO = 4;
+/**
+ * A rule with a quiet path never queues a wake-up, so it uses the same two
+ * cells for its quiet key's last time (QuietPath); null: the state holds it.
+ */
+const SLOT_QUIET_HI = 3;
+const SLOT_QUIET_LO = 4;
 export const SLOT_WIDTH = 5;
 
 export interface RuntimeHost {
@@ -143,6 +149,8 @@ export class RuleRuntime implements OperatorOutput {
   readonly #matchDevice: ((device: string) => boolean) | undefined;
   readonly #kindCode: number;
   readonly #derivedSource: string;
+  /** The operator's quiet path, when this rule's keys are its devices' own (one slot per key). */
+  readonly #quiet: QuietPath<unknown> | undefined;
   /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
   #disposed = false;
@@ -163,6 +171,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#eventTime = rule.time === 'event';
     this.#kindCode = KIND_CODES.indexOf(rule.kind);
     this.#derivedSource = derivedSource(rule);
+    this.#quiet = this.#keyBy <= BY_DEVICE_METRIC ? op.quiet : undefined;
     this.#moveAfter = this.#ttl / 16;
     this.#perGrain = 8 / this.#moveAfter;
     this.#matchDevice = rule.matchDevice;
@@ -261,7 +270,7 @@ export class RuleRuntime implements OperatorOutput {
         slot[at] = e;
         slot[at + SLOT_STATE] = e.state;
         slot[at + SLOT_SEEN] = e.seenCoarse;
-        slot[at + SLOT_QUEUED_HI] = NEVER_HI;
+        slot[at + SLOT_QUEUED_HI] = this.#quiet === undefined ? NEVER_HI : null;
         slot[at + SLOT_QUEUED_LO] = 0;
       }
     }
@@ -272,7 +281,14 @@ export class RuleRuntime implements OperatorOutput {
     this.#current = e;
     times[EVAL_TIME] = time;
     const s = this.#s;
-    if (++s.evaluations % SAMPLE_EVERY === 0) {
+    const sample = ++s.evaluations % SAMPLE_EVERY === 0;
+    const quiet = at >= 0 ? this.#quiet : undefined;
+    if (quiet !== undefined && typeof slot[at + SLOT_QUIET_HI] === 'number') {
+      // sampled evaluations take the full path, so evalMeanUs stays the mean of all kinds of reading
+      if (!sample && this.#quietReading(quiet, r, time, slot, at)) return;
+      this.#unquiet(state as SmallTime, slot, at);
+    }
+    if (sample) {
       const t0 = performance.now();
       this.#onReading(state, r);
       s.sampleMs += performance.now() - t0;
@@ -280,7 +296,45 @@ export class RuleRuntime implements OperatorOutput {
     } else {
       this.#onReading(state, r);
     }
+    if (quiet !== undefined) {
+      if (quiet.isQuiet(state)) {
+        slot[at + SLOT_QUIET_HI] = (state as SmallTime).hi;
+        slot[at + SLOT_QUIET_LO] = (state as SmallTime).lo;
+      }
+      return; // a quiet path's operator never wakes: nothing to schedule
+    }
     this.#reschedule(e, state, slot, at, now);
+  }
+
+  /** A reading for a quiet key, whose time the slot holds: whether it was dealt with here (late, failed, or kept quiet). */
+  #quietReading(quiet: QuietPath<unknown>, r: ReadingRecord, time: number, slot: DeviceSlots, at: number): boolean {
+    const hi = slot[at + SLOT_QUIET_HI] as number;
+    const th = hiOf(time);
+    if (th < hi || (th === hi && time - th * TIME_SPLIT < (slot[at + SLOT_QUIET_LO] as number))) {
+      this.#s.late++;
+      return true;
+    }
+    const keeps = quiet.keepsQuiet(r, this);
+    if (keeps === false) return false;
+    if (keeps) {
+      slot[at + SLOT_QUIET_HI] = th;
+      slot[at + SLOT_QUIET_LO] = loOf(time, th);
+    }
+    return true;
+  }
+
+  /** The state takes its time back from the slot (before anything reads it). */
+  #unquiet(state: SmallTime, slot: DeviceSlots, at: number): void {
+    state.hi = slot[at + SLOT_QUIET_HI] as number;
+    state.lo = slot[at + SLOT_QUIET_LO] as number;
+    slot[at + SLOT_QUIET_HI] = null;
+  }
+
+  /** Before the engine drops a device's slots or snapshots the state: a quiet key's time goes back to its state. */
+  settleSlot(slot: DeviceSlots): void {
+    const at = this.slotIndex;
+    if (this.#quiet === undefined || at < 0 || slot[at] === undefined || typeof slot[at + SLOT_QUIET_HI] !== 'number') return;
+    this.#unquiet(slot[at + SLOT_STATE] as SmallTime, slot, at);
   }
 
   /**

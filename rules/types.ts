@@ -87,6 +87,22 @@ export interface RuleOperator<S> {
   nextWake(state: S, out: OperatorOutput): void;
   /** After a restart from a snapshot (absence applies its grace period here). */
   onRestore?(state: S, now: number): void;
+  /** See QuietPath: only for operators that never ask for a wake-up. */
+  readonly quiet?: QuietPath<S> | undefined;
+}
+
+/**
+ * For an operator whose commonest reading changes nothing but the key's last
+ * time (an idle threshold judging false). While a key `isQuiet`, the runtime
+ * keeps that time (the state's `hi`, `lo`: a SmallTime) in the device's slot
+ * and asks `keepsQuiet` instead of calling onReading, so such a reading never
+ * opens the state; it hands the time back to the state before anything else
+ * reads it. A reading earlier than that time is late, as in onReading.
+ */
+export interface QuietPath<S> {
+  isQuiet(state: S): boolean;
+  /** true: the reading leaves the key quiet, only its time moves; false: onReading must see it; undefined: it failed (reported through `out`) and changes nothing. */
+  keepsQuiet(reading: ReadingRecord, out: OperatorOutput): boolean | undefined;
 }
 
 export interface OperatorEnv {

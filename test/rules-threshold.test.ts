@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { harness, reading, T0 } from './rules-helpers.js';
+import { harness, reading, rulesFrom, T0 } from './rules-helpers.js';
 
 const hysteresis = `
 rules:
@@ -150,5 +150,86 @@ rules:
       { ts: h.clock.now() - 2000, device: 'd1', metric: 'temp', value: 81 },
       { ts: h.clock.now() - 1000, device: 'd1', metric: 'temp', value: 82 },
     ]);
+  });
+});
+
+// An idle key without a debounce keeps its last time in its device's slot (the quiet path): every
+// place that reads the state's time must see the slot's, and a late reading must still be late.
+describe('threshold: an idle key whose time lives in the device slot', () => {
+  const plain = `
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80 }
+`;
+  /** Two quiet readings: the second moves only the slot's time (20 s), the state still says 10 s. */
+  const quietUntil20s = (h: ReturnType<typeof harness>) => {
+    h.send(10_000, 'd1', 'temp', 50);
+    h.send(20_000, 'd1', 'temp', 50);
+  };
+  const timeOfState = (h: ReturnType<typeof harness>): number => {
+    const state = h.engine.snapshot().rules['hot']!.keys[0]!.state as { hi: number; lo: number };
+    return state.hi * 2 ** 30 + state.lo;
+  };
+
+  it('a stale high reading after newer quiet ones is late, not a raise; a stale quiet one does not move the time back', () => {
+    const h = harness(plain);
+    quietUntil20s(h);
+    h.send(20_500, 'd1', 'temp', 50, { eventAt: 12_000 });
+    h.send(21_000, 'd1', 'temp', 95, { eventAt: 15_000 });
+    expect(h.alerts()).toEqual([]);
+    expect(h.engine.stats().rules[0]!.late).toBe(2);
+    h.send(22_000, 'd1', 'temp', 95);
+    expect(h.alerts()).toEqual(['+22000 raise d1']);
+  });
+
+  it('a snapshot holds the latest time, and a restored engine judges late readings by it', () => {
+    const h = harness(plain);
+    quietUntil20s(h);
+    const snap = h.engine.snapshot();
+    expect(timeOfState(h)).toBe(T0 + 20_000);
+    const h2 = harness(plain);
+    h2.clock.advanceTo(T0 + 21_000);
+    h2.engine.restore(snap);
+    h2.send(21_000, 'd1', 'temp', 95, { eventAt: 15_000 });
+    expect(h2.alerts()).toEqual([]);
+    expect(h2.engine.stats().rules[0]!.late).toBe(1);
+  });
+
+  it('a hot reload (which rebuilds the slots) keeps the latest time of an unchanged rule', () => {
+    const h = harness(plain);
+    quietUntil20s(h);
+    h.engine.replace(rulesFrom(`${plain}  - { id: cold, kind: threshold, metric: temp, when: value < 0 }\n`));
+    h.send(21_000, 'd1', 'temp', 95, { eventAt: 15_000 });
+    expect(h.alerts()).toEqual([]);
+    expect(h.engine.stats().rules.find((r) => r.rule === 'hot')!.late).toBe(1);
+  });
+
+  it('the device cache starting over (50,000 devices) keeps the latest time too', () => {
+    const h = harness(plain, { limits: { maxKeysPerRule: 60_000 } });
+    quietUntil20s(h);
+    for (let d = 0; d < 50_000; d++) h.engine.process(reading(`x${d}`, 'temp', 20, T0 + 20_500));
+    h.send(21_000, 'd1', 'temp', 95, { eventAt: 15_000 });
+    expect(h.alerts()).toEqual([]);
+    expect(h.engine.stats().rules[0]!.late).toBe(1);
+  });
+
+  it('a reading that cannot be judged counts one error and leaves the time where it was', () => {
+    const h = harness(plain);
+    quietUntil20s(h);
+    h.send(30_000, 'd1', 'temp', 'sensor fault');
+    h.send(31_000, 'd1', 'temp', 'sensor fault');
+    expect(h.engine.stats().rules[0]!.errors).toBe(2);
+    expect(timeOfState(h)).toBe(T0 + 20_000);
+    h.send(32_000, 'd1', 'temp', 95, { eventAt: 25_000 });
+    expect(h.alerts(), 'judged: 25 s is after the last judged reading').toEqual(['+25000 raise d1']);
+  });
+
+  it('leaves the slot to raise and clear, and comes back to it, over many readings', () => {
+    const h = harness(plain);
+    const values = [50, 85, 90, 50, 50, 81, 40, ...Array.from({ length: 130 }, (_, i) => (i % 40 === 39 ? 99 : 30))];
+    values.forEach((v, i) => h.send(i * 1000, 'd1', 'temp', v));
+    const raises = values.flatMap((v, i) => (v > 80 && !(values[i - 1]! > 80) ? [`+${i * 1000} raise d1`] : []));
+    expect(h.alerts().filter((a) => a.includes('raise'))).toEqual(raises);
+    expect(h.alerts()).toHaveLength(raises.length * 2);
+    expect(timeOfState(h)).toBe(T0 + (values.length - 1) * 1000);
   });
 });
