@@ -22,7 +22,7 @@ export const WAKE_AT = 3;
 /**
  * A device's cache of its rule keys: for each rule with a slot, five cells
  * from its slotIndex: the key entry, the entry's state, the entry's
- * seenCoarse as last seen through this device, and the time this device last
+ * touchAt as last seen through this device, and the time this device last
  * queued the entry's wake-up (two small integers, see small-time.ts).
  * Contiguous, so the rules a reading meets find what they need without
  * opening their entries.
@@ -90,6 +90,8 @@ export interface KeySnapshot {
 }
 
 const SAMPLE_EVERY = 64;
+/** A grain no clock reaches (a small integer). */
+const NEVER_GRAIN = 2 ** 30 - 1;
 const KIND_CODES = ['threshold', 'window', 'rate', 'sequence', 'absence', 'group'];
 const BY_DEVICE = 0;
 const BY_DEVICE_METRIC = 1;
@@ -99,8 +101,12 @@ const BY_GLOBAL = 3;
 export class KeyEntry extends WakeTarget {
   /** Also in the device's slots (DeviceSlots), where readings find it without opening the entry. */
   state: unknown;
-  /** `seen` in units of moveAfter/8, rounded down: a small integer, copied into the device's slots, so most readings need not read `seen`. */
-  seenCoarse: number;
+  /**
+   * The grain (moveAfter/8, a small integer) holding `seen + moveAfter`, when
+   * the key may next be due to move: copied into the device's slots, so a
+   * reading before it need not read `seen`.
+   */
+  touchAt: number;
   /**
    * When the key was last seen, to within limits.idleTtl/16: it is written
    * only when it moves that much (and the key moves to the back of the map),
@@ -112,10 +118,10 @@ export class KeyEntry extends WakeTarget {
   readonly key: string;
   readonly device: string | undefined;
   tags: Readonly<Record<string, string>>;
-  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, perGrain: number) {
+  constructor(runtime: RuleRuntime, key: string, device: string | undefined, tags: Readonly<Record<string, string>>, state: unknown, seen: number, touchAt: number) {
     super();
     this.state = state;
-    this.seenCoarse = Math.floor(seen * perGrain);
+    this.touchAt = touchAt;
     this.seen = seen;
     this.runtime = runtime;
     this.key = key;
@@ -144,7 +150,7 @@ export class RuleRuntime implements OperatorOutput {
   readonly #keyTag: string;
   readonly #eventTime: boolean;
   readonly #moveAfter: number;
-  /** 1 / (moveAfter / 8): seenCoarse by a multiplication, as a division per rule per reading is slow (it need not be exact). */
+  /** 1 / (moveAfter / 8): grains by a multiplication, as a division per rule per reading is slow. */
   readonly #perGrain: number;
   readonly #matchDevice: ((device: string) => boolean) | undefined;
   readonly #kindCode: number;
@@ -269,15 +275,15 @@ export class RuleRuntime implements OperatorOutput {
       if (at >= 0) {
         slot[at] = e;
         slot[at + SLOT_STATE] = e.state;
-        slot[at + SLOT_SEEN] = e.seenCoarse;
+        slot[at + SLOT_SEEN] = e.touchAt;
         slot[at + SLOT_QUEUED_HI] = this.#quiet === undefined ? NEVER_HI : null;
         slot[at + SLOT_QUEUED_LO] = 0;
       }
     }
     const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
-    // within 4 grains (half of moveAfter, with room for rounding) the key cannot be due to move: skip reading `seen`
+    // before the grain in which it can be due to move, a key need not be looked at
     const coarse = Math.floor(now * this.#perGrain);
-    if (!(coarse - ((at >= 0 ? slot[at + SLOT_SEEN] : e.seenCoarse) as number) <= 4)) this.#touch(e, now, coarse, slot, at);
+    if (coarse >= ((at >= 0 ? slot[at + SLOT_SEEN] : e.touchAt) as number)) this.#touch(e, now, slot, at);
     this.#current = e;
     times[EVAL_TIME] = time;
     const s = this.#s;
@@ -339,18 +345,31 @@ export class RuleRuntime implements OperatorOutput {
 
   /**
    * Approximate LRU: a key moves to the back of the map now and then, not on
-   * every reading. The device's slot keeps its own copy of seenCoarse, so most
-   * readings need not open the entry at all; another device sharing the key
-   * may have moved it since, which the entry's own `seen` tells.
+   * every reading: once `seen` is more than moveAfter old. Only readings in
+   * or after the grain holding that moment look (touchAt); the device's slot
+   * keeps its own copy of touchAt, so other readings need not open the entry
+   * at all. Another device sharing the key may have moved it since, which the
+   * entry's own `seen` tells.
    */
-  #touch(e: KeyEntry, now: number, coarse: number, slot: DeviceSlots, at: number): void {
+  #touch(e: KeyEntry, now: number, slot: DeviceSlots, at: number): void {
     if (now - e.seen > this.#moveAfter) {
       this.#keys.delete(e.key);
       this.#keys.set(e.key, e);
       e.seen = now;
-      e.seenCoarse = coarse;
+      e.touchAt = this.#touchAt(now);
     }
-    if (at >= 0) slot[at + SLOT_SEEN] = e.seenCoarse;
+    if (at >= 0) slot[at + SLOT_SEEN] = e.touchAt;
+  }
+
+  /**
+   * The grain holding `seen + moveAfter`, less a few units in the last place
+   * for the rounding of the sum and of perGrain (so it is never a grain late);
+   * never, for rules without an idle TTL (perGrain 0).
+   */
+  #touchAt(seen: number): number {
+    if (this.#perGrain === 0) return NEVER_GRAIN;
+    const grains = (seen + this.#moveAfter) * this.#perGrain;
+    return Math.floor(grains - Math.abs(grains) * 1e-15);
   }
 
   /**
@@ -455,7 +474,7 @@ export class RuleRuntime implements OperatorOutput {
     for (const k of keys) {
       const existing = this.#keys.get(k.key);
       if (existing) this.#bury(existing); // the saved state wins; stale wake-ups and cached slots must not find the old one
-      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#perGrain);
+      const e = new KeyEntry(this, k.key, k.device ?? undefined, k.tags, k.state, now, this.#touchAt(now));
       if (k.alert) {
         e.alert = k.alert;
         if (k.alert.emitted === 1) this.#s.firing++;
@@ -486,7 +505,7 @@ export class RuleRuntime implements OperatorOutput {
     }
     const byDevice = this.rule.key.by === 'device' || this.rule.key.by === 'device+metric';
     const tags = byDevice ? r.tags : this.rule.key.by === 'tag' ? { [this.rule.key.tag]: key } : {};
-    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, this.#perGrain);
+    const e = new KeyEntry(this, key, byDevice ? r.device : undefined, tags, this.#op.init(time), now, this.#touchAt(now));
     this.#keys.set(key, e);
     if (this.#keys.size === 1) this.#scheduleSweep();
     return e;

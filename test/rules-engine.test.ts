@@ -66,6 +66,20 @@ describe('keys', () => {
     expect(h.alerts()[1]).toMatch(/clear d1$/);
   });
 
+  it('never evicts a key before it has been silent for the TTL, however its readings fall around the LRU grains', () => {
+    // TTL 16 s: the LRU moves a key at most once a second (TTL/16) and sweeps every 1.6 s, so a key's
+    // last move can lag its last reading by a second; a reading just after a move is due must move it
+    for (const second of [1050, 1300, 1800, 1999, 2600]) {
+      const h = harness(hot('device', '    state: { idleTtl: 16s }'));
+      h.send(0, 'd1', 'm', 10);
+      h.send(second, 'd1', 'm', 90);
+      h.advance(40_000);
+      const clear = h.alertRecords().find((a) => a.state === 'clear');
+      expect(clear?.message, `second reading at ${second} ms`).toMatch(/state evicted: no reading for 16s/);
+      expect(clear!.ts - T0 - second, `evicted after ${clear!.ts - T0 - second} ms of silence`).toBeGreaterThanOrEqual(16_000);
+    }
+  });
+
   it('filters by device globs and exact tags before any expression', () => {
     const h = harness(`
 rules:
