@@ -33,8 +33,9 @@ export const SLOT_SEEN = 2;
 export const SLOT_QUEUED_HI = 3;
 export const SLOT_QUEUED_LO = 4;
 /**
- * A rule with a quiet path never queues a wake-up, so it uses the same two
- * cells for its quiet key's last time (QuietPath); null: the state holds it.
+ * A rule with a quiet path uses the same two cells for its quiet key's last
+ * time (QuietPath; null: the state holds it), and keeps no record of queued
+ * wake-ups there: its keys tell the scheduler each deadline.
  */
 const SLOT_QUIET_HI = 3;
 const SLOT_QUIET_LO = 4;
@@ -302,12 +303,11 @@ export class RuleRuntime implements OperatorOutput {
     } else {
       this.#onReading(state, r);
     }
-    if (quiet !== undefined) {
-      if (quiet.isQuiet(state)) {
-        slot[at + SLOT_QUIET_HI] = (state as SmallTime).hi;
-        slot[at + SLOT_QUIET_LO] = (state as SmallTime).lo;
-      }
-      return; // a quiet path's operator never wakes: nothing to schedule
+    if (quiet !== undefined && quiet.isQuiet(state)) {
+      // a quiet key wants no wake-up: nothing to schedule
+      slot[at + SLOT_QUIET_HI] = (state as SmallTime).hi;
+      slot[at + SLOT_QUIET_LO] = (state as SmallTime).lo;
+      return;
     }
     this.#reschedule(e, state, slot, at, now);
   }
@@ -526,7 +526,7 @@ export class RuleRuntime implements OperatorOutput {
     this.#nextWake(state);
     if (!this.#wish) return;
     const want = this.#times[WAKE_AT]!;
-    const cached = slot !== undefined && at >= 0 && this.#keyBy <= BY_DEVICE_METRIC;
+    const cached = slot !== undefined && at >= 0 && this.#keyBy <= BY_DEVICE_METRIC && this.#quiet === undefined;
     if (cached) {
       const hi = slot[at + SLOT_QUEUED_HI] as number;
       if (hi !== NEVER_HI) {

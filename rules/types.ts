@@ -87,17 +87,20 @@ export interface RuleOperator<S> {
   nextWake(state: S, out: OperatorOutput): void;
   /** After a restart from a snapshot (absence applies its grace period here). */
   onRestore?(state: S, now: number): void;
-  /** See QuietPath: only for operators that never ask for a wake-up. */
+  /** See QuietPath. */
   readonly quiet?: QuietPath<S> | undefined;
 }
 
 /**
  * For an operator whose commonest reading changes nothing but the key's last
- * time (an idle threshold judging false). While a key `isQuiet`, the runtime
- * keeps that time (the state's `hi`, `lo`: a SmallTime) in the device's slot
- * and asks `keepsQuiet` instead of calling onReading, so such a reading never
- * opens the state; it hands the time back to the state before anything else
- * reads it. A reading earlier than that time is late, as in onReading.
+ * time (an idle threshold judging false, a sequence with nothing in progress
+ * whose first step does not match). While a key `isQuiet`, the runtime keeps
+ * that time (the state's `hi`, `lo`: a SmallTime) in the device's slot and
+ * asks `keepsQuiet` instead of calling onReading, so such a reading never
+ * opens the state; it hands the time back to the state before onReading,
+ * snapshots or hot reloads read it. A reading earlier than that time is late,
+ * as in onReading. A quiet key wants no wake-up, and onWake (a wake-up queued
+ * before it went quiet may still come) must not read the time.
  */
 export interface QuietPath<S> {
   isQuiet(state: S): boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { harness } from './rules-helpers.js';
+import { harness, T0 } from './rules-helpers.js';
 
 const openThenWarm = (extra = '') => `
 rules:
@@ -160,5 +160,46 @@ rules:
     h.send(2000, 'p', 'pressure', 3.1);
     expect(h.alerts()).toEqual(['+2000 raise p', '+2000 clear p']);
     expect(h.engine.stats().rules[0]!.errors).toBe(0);
+  });
+});
+
+// With nothing in progress a device's sequence key keeps its last time in the device's slot (the
+// quiet path): a late first step must still be late, and snapshots must hold the latest time.
+describe('sequence: nothing in progress, the time in the device slot', () => {
+  const rising = `
+rules:
+  - id: rising
+    kind: sequence
+    metric: temp
+    within: 10s
+    steps:
+      - { name: a, when: value > 80 }
+      - { name: b, when: value > a.value }
+`;
+
+  it('a stale first step after newer quiet readings is late and starts nothing', () => {
+    const h = harness(rising);
+    h.send(10_000, 'd1', 'temp', 50);
+    h.send(20_000, 'd1', 'temp', 50);
+    h.send(20_500, 'd1', 'temp', 90, { eventAt: 15_000 });
+    h.send(21_000, 'd1', 'temp', 91); // would complete a sequence started by the late reading
+    expect(h.alerts()).toEqual([]);
+    expect(h.engine.stats().rules[0]!.late).toBe(1);
+    h.send(22_000, 'd1', 'temp', 92);
+    expect(h.alerts()).toEqual(['+22000 raise d1', '+22000 clear d1']);
+  });
+
+  it('a snapshot taken while quiet holds the latest time; a wake-up left from an expired match finds nothing', () => {
+    const h = harness(rising);
+    h.send(0, 'd1', 'temp', 90); // starts a match, wakes at 10,001 to drop it
+    h.advance(10_001);
+    h.send(12_000, 'd1', 'temp', 50);
+    h.send(13_000, 'd1', 'temp', 50);
+    const state = h.engine.snapshot().rules['rising']!.keys[0]!.state as { hi: number; lo: number; partials: unknown };
+    expect(state.hi * 2 ** 30 + state.lo).toBe(T0 + 13_000);
+    expect(state.partials).toBeNull();
+    h.send(14_000, 'd1', 'temp', 85);
+    h.send(15_000, 'd1', 'temp', 86);
+    expect(h.alerts()).toEqual(['+15000 raise d1', '+15000 clear d1']);
   });
 });

@@ -283,6 +283,11 @@ function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
       if (s.firing && s.clearAt !== null && s.clearAt <= now) clear(s, s.clearAt, undefined, [{ clearAfter: true }], out);
       expire(s, now, out);
     },
+    // nothing in progress and a reading that does not start the first step: only the time moves
+    quiet: {
+      isQuiet: (s) => !s.firing && s.partials === null,
+      keepsQuiet: (r, out) => !matches(spec.steps[0]!, r, r.metric, out),
+    },
     nextWake(s, out) {
       let due = s.firing && s.clearAt !== null ? s.clearAt : Infinity;
       // one millisecond past `within`: at exactly `within` a step still matches
