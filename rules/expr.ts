@@ -139,10 +139,10 @@ export function test(expression: CompiledExpression, context: object, sink: { er
  * A condition on one reading: `value > 80` and its kin compared inline (what
  * the fast path would answer, without calling it), anything else by test().
  */
-export function testReading(expression: CompiledExpression, reading: { readonly value: unknown }, sink: { error(e: unknown): void }): boolean | undefined {
+export function testReading(expression: CompiledExpression, reading: object, sink: { error(e: unknown): void }): boolean | undefined {
   const b = expression.bound;
   if (b !== undefined) {
-    const v = reading.value;
+    const v = (reading as { readonly value?: unknown }).value;
     if (typeof v === 'number') {
       const k = b.k;
       switch (b.op) {

@@ -74,7 +74,7 @@ describe('fast conditions (expr-fast)', () => {
       const want = test(cel.expression, ctx, { error: (e) => expected.push(String(e)) });
       for (const check of [test, testReading]) {
         const errors: unknown[] = [];
-        expect(check(fast.expression, ctx as { value: unknown }, { error: (e) => errors.push(String(e)) })).toBe(want);
+        expect(check(fast.expression, ctx, { error: (e) => errors.push(String(e)) })).toBe(want);
         expect(errors).toEqual(expected);
       }
     }

@@ -19,7 +19,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
 import { isBefore, NEVER_HI, setTime, type SmallTime } from '../small-time.js';
-import { READING_VARIABLES, test, type CompiledExpression, type VariableSet } from '../expr.js';
+import { READING_VARIABLES, test, testReading, type CompiledExpression, type VariableSet } from '../expr.js';
 import type { ReadingRecord } from '../../gateway/core/records.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 import { isoTime } from '../template.js';
@@ -180,7 +180,7 @@ function recordOf(r: ReadingRecord): StepRecord {
 function sequenceOperator(spec: SequenceSpec): RuleOperator<SequenceState> {
   const last = spec.steps.length - 1;
   const matches = (step: CompiledStep, ctx: object, metric: string, out: OperatorOutput): boolean =>
-    (step.metrics === null || step.metrics.has(metric)) && test(step.when, ctx, out) === true;
+    (step.metrics === null || step.metrics.has(metric)) && testReading(step.when, ctx, out) === true;
   const bind = (ctx: Record<string, unknown>, steps: Record<string, StepRecord>): Record<string, unknown> => {
     for (const p of spec.steps) ctx[p.name] = steps[p.name];
     return ctx;
