@@ -39,6 +39,13 @@ export const SLOT_QUEUED_LO = 4;
  */
 const SLOT_QUIET_HI = 3;
 const SLOT_QUIET_LO = 4;
+/**
+ * A tag's or the global key (shared by devices, never queued through a
+ * slot) uses them for when the slot found it: how many of the rule's keys
+ * had died by then, and the tags object of that reading.
+ */
+const SLOT_BURIALS = 3;
+const SLOT_TAGS = 4;
 export const SLOT_WIDTH = 5;
 
 export interface RuntimeHost {
@@ -158,6 +165,8 @@ export class RuleRuntime implements OperatorOutput {
   readonly #derivedSource: string;
   /** The operator's quiet path, when this rule's keys are its devices' own (one slot per key). */
   readonly #quiet: QuietPath<unknown> | undefined;
+  /** Keys of this rule that have died: a shared key's slot remembers the count it was found at. */
+  #burials = 0;
   /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
   #disposed = false;
@@ -263,9 +272,9 @@ export class RuleRuntime implements OperatorOutput {
     const at = this.slotIndex;
     let e = at >= 0 ? (slot[at] as KeyEntry | undefined) : undefined;
     // A device-keyed entry leaves its slots when it dies (forgetSlot), so finding it is enough. A
-    // tag's or the global key is shared by many devices' slots: check it is alive, and that the
-    // device still has that tag.
-    if (e === undefined || (this.#keyBy >= BY_TAG && (!e.alive || (this.#keyBy === BY_TAG && e.key !== r.tags[this.#keyTag])))) {
+    // tag's or the global key is shared by many devices' slots: it must still be alive, and the
+    // device must still have that tag (see #sharedKeyHolds).
+    if (e === undefined || (this.#keyBy >= BY_TAG && !this.#sharedKeyHolds(e, r, slot, at))) {
       const key = this.#keyOf(r);
       if (key === undefined) {
         this.#s.ignored++; // the reading lacks the tag this rule is keyed by
@@ -277,8 +286,13 @@ export class RuleRuntime implements OperatorOutput {
         slot[at] = e;
         slot[at + SLOT_STATE] = e.state;
         slot[at + SLOT_SEEN] = e.touchAt;
-        slot[at + SLOT_QUEUED_HI] = this.#quiet === undefined ? NEVER_HI : null;
-        slot[at + SLOT_QUEUED_LO] = 0;
+        if (this.#keyBy >= BY_TAG) {
+          slot[at + SLOT_BURIALS] = this.#burials;
+          slot[at + SLOT_TAGS] = r.tags;
+        } else {
+          slot[at + SLOT_QUEUED_HI] = this.#quiet === undefined ? NEVER_HI : null;
+          slot[at + SLOT_QUEUED_LO] = 0;
+        }
       }
     }
     const state = at >= 0 ? slot[at + SLOT_STATE] : e.state;
@@ -310,6 +324,20 @@ export class RuleRuntime implements OperatorOutput {
       return;
     }
     this.#reschedule(e, state, slot, at, now);
+  }
+
+  /**
+   * Whether a shared key found in the device's slot still serves this
+   * reading. Most readings answer from the slot alone (nothing of this rule
+   * died since, and the same tags object as then, so the same tag value);
+   * otherwise the entry itself is asked, which costs a cache miss.
+   */
+  #sharedKeyHolds(e: KeyEntry, r: ReadingRecord, slot: DeviceSlots, at: number): boolean {
+    if (slot[at + SLOT_BURIALS] === this.#burials && (this.#keyBy === BY_GLOBAL || slot[at + SLOT_TAGS] === r.tags)) return true;
+    if (!e.alive || (this.#keyBy === BY_TAG && e.key !== r.tags[this.#keyTag])) return false;
+    slot[at + SLOT_BURIALS] = this.#burials;
+    slot[at + SLOT_TAGS] = r.tags;
+    return true;
   }
 
   /** A reading for a quiet key, whose time the slot holds: whether it was dealt with here (late, failed, or kept quiet). */
@@ -579,6 +607,7 @@ export class RuleRuntime implements OperatorOutput {
   /** Marks an entry dead for the scheduler, and takes a device's entry out of the device's slots. */
   #bury(e: KeyEntry): void {
     e.alive = false;
+    this.#burials++;
     if (this.#keyBy <= BY_DEVICE_METRIC && e.device !== undefined && this.slotIndex >= 0) this.#host.forgetSlot(e.device, this.slotIndex);
   }
 

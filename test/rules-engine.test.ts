@@ -66,6 +66,20 @@ describe('keys', () => {
     expect(h.alerts()[1]).toMatch(/clear d1$/);
   });
 
+  it('a tag key evicted while idle is not served again from a device slot; a device changing zone changes key', () => {
+    const h = harness(hot('tag:zone', '    state: { idleTtl: 10s }'));
+    const zoneA = { zone: 'a' }; // one tags object per device, as profiles give them
+    const zoneB = { zone: 'b' };
+    h.send(0, 'd1', 'm', 90, { tags: zoneA });
+    for (let t = 1000; t <= 30_000; t += 1000) h.send(t, 'd2', 'm', 10, { tags: zoneB });
+    h.send(31_000, 'd1', 'm', 95, { tags: zoneA });
+    expect(h.alerts()).toEqual(['+0 raise a', expect.stringMatching(/clear a$/), '+31000 raise a']);
+    h.send(32_000, 'd1', 'm', 99, { tags: zoneB });
+    expect(h.alerts().slice(3)).toEqual(['+32000 raise b']);
+    h.send(33_000, 'd1', 'm', 10, { tags: zoneA });
+    expect(h.alerts().slice(4)).toEqual(['+33000 clear a']);
+  });
+
   it('never evicts a key before it has been silent for the TTL, however its readings fall around the LRU grains', () => {
     // TTL 16 s: the LRU moves a key at most once a second (TTL/16) and sweeps every 1.6 s, so a key's
     // last move can lag its last reading by a second; a reading just after a move is due must move it
