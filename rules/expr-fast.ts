@@ -41,29 +41,32 @@ const MAX_INT = 2 ** 31;
 const hasOwn = Object.hasOwn;
 const MATH: Record<string, (x: number) => number> = { abs: Math.abs, round: Math.round, floor: Math.floor, ceil: Math.ceil, sqrt: Math.sqrt };
 
-/** `value OP number` as data: < <= > >= coded small, so an operator can switch on it. */
+/** `variable OP number` as data: < <= > >= coded small, so an operator can switch on it. */
 export const BOUND_GT = 0;
 export const BOUND_GE = 1;
 export const BOUND_LT = 2;
 export const BOUND_LE = 3;
 export interface ValueBound {
+  /** The variable compared: `value` for most conditions, `rate` for a rate rule's. */
+  readonly variable: string;
   readonly op: number;
   readonly k: number;
 }
 const BOUND_OPS: Record<string, number> = { '>': BOUND_GT, '>=': BOUND_GE, '<': BOUND_LT, '<=': BOUND_LE };
 
 /**
- * The condition as a ValueBound when it is exactly the reading's `value`
- * compared with a number literal: the shape fusedCompare answers for every
- * number (anything else is left to the closure tree and cel-js).
+ * The condition as a ValueBound when it is exactly a variable compared with
+ * a number literal: the shape fusedCompare answers for every number
+ * (anything else is left to the closure tree and cel-js).
  */
 export function valueBoundOf(ast: CelNode, vars: VariableSet): ValueBound | undefined {
   const op = hasOwn(BOUND_OPS, ast.op) ? BOUND_OPS[ast.op] : undefined;
   if (op === undefined) return undefined;
   const [l, r] = ast.args as [CelNode, CelNode];
-  if (l.op !== 'id' || l.args !== 'value' || (vars['value'] !== 'dyn' && vars['value'] !== 'double')) return undefined;
+  const name = l.args;
+  if (l.op !== 'id' || typeof name !== 'string' || !hasOwn(vars, name) || (vars[name] !== 'dyn' && vars[name] !== 'double')) return undefined;
   const k = r.op === 'value' ? literal(r.args)?.constant : undefined;
-  return typeof k === 'number' ? { op, k } : undefined;
+  return typeof k === 'number' ? { variable: name, op, k } : undefined;
 }
 
 /** The closure tree for a checked condition, or undefined when it uses anything outside the subset. */

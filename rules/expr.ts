@@ -141,21 +141,24 @@ export function test(expression: CompiledExpression, context: object, sink: { er
  */
 export function testReading(expression: CompiledExpression, reading: object, sink: { error(e: unknown): void }): boolean | undefined {
   const b = expression.bound;
-  if (b !== undefined) {
+  if (b !== undefined && b.variable === 'value') {
     const v = (reading as { readonly value?: unknown }).value;
-    if (typeof v === 'number') {
-      const k = b.k;
-      switch (b.op) {
-        case BOUND_GT:
-          return v > k;
-        case BOUND_GE:
-          return v >= k;
-        case BOUND_LT:
-          return v < k;
-        default:
-          return v <= k;
-      }
-    }
+    if (typeof v === 'number') return holdsBound(b, v);
   }
   return test(expression, reading, sink);
+}
+
+/** A bound's verdict on a number (NaN: false, as in CEL). */
+export function holdsBound(b: ValueBound, x: number): boolean {
+  const k = b.k;
+  switch (b.op) {
+    case BOUND_GT:
+      return x > k;
+    case BOUND_GE:
+      return x >= k;
+    case BOUND_LT:
+      return x < k;
+    default:
+      return x <= k;
+  }
 }

@@ -86,12 +86,13 @@ describe('fast conditions (expr-fast)', () => {
       if (!c.ok) throw new Error(source);
       return c.expression.bound;
     };
-    expect(bound('value > 80.0')).toEqual({ op: 0, k: 80 });
-    expect(bound('value >= 80')).toEqual({ op: 1, k: 80 });
-    expect(bound('value < 12.0')).toEqual({ op: 2, k: 12 });
+    expect(bound('value > 80.0')).toEqual({ variable: 'value', op: 0, k: 80 });
+    expect(bound('value >= 80')).toEqual({ variable: 'value', op: 1, k: 80 });
+    expect(bound('value < 12.0')).toEqual({ variable: 'value', op: 2, k: 12 });
     expect(bound('value <= -5.5')).toBeUndefined(); // unary minus: a closure, not a literal
-    expect(bound('value <= 5.5')).toEqual({ op: 3, k: 5.5 });
-    for (const other of ['80 < value', 'value + 1 > 81', 'rate > 5.0', 'value == 80.0', 'value > 9007199254740993']) expect(bound(other), other).toBeUndefined();
+    expect(bound('value <= 5.5')).toEqual({ variable: 'value', op: 3, k: 5.5 });
+    expect(bound('rate > 5.0'), 'any number variable').toEqual({ variable: 'rate', op: 0, k: 5 });
+    for (const other of ['80 < value', 'value + 1 > 81', 'abs(value) > 5.0', 'value == 80.0', 'value > 9007199254740993', 'tags.x > 1.0']) expect(bound(other), other).toBeUndefined();
     const cel = compileCondition('value > 80.0', VARS, { fast: false });
     expect(cel.ok && cel.expression.bound, 'no shortcut asked for: no bound either').toBeUndefined();
   });

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { COMMON_RULE_PROPS, Duration, Expression, MetricSelector } from '../schema-common.js';
-import { READING_VARIABLES, test, type CompiledExpression } from '../expr.js';
+import { READING_VARIABLES, holdsBound, test, type CompiledExpression } from '../expr.js';
 import type { OperatorOutput, ReadingValue, RuleKindDefinition, RuleOperator } from '../types.js';
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { numeric } from './shared.js';
@@ -84,6 +84,7 @@ export const rateKind: RuleKindDefinition<RateRule> = {
 
 function rateOperator(spec: RateSpec): RuleOperator<RateState> {
   const scratch = newContext();
+  const whenRate = spec.when.bound?.variable === 'rate' ? spec.when.bound : undefined;
   const fire = (s: RateState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
     const c = s.last!;
     const evidence = [{ from: { ts: c.ts - c.elapsed, value: c.previous }, to: { ts: c.ts, value: c.value }, rate: c.rate, change: c.change }];
@@ -119,6 +120,9 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
       const v0 = pts[1]!;
       const elapsed = time - t0;
       const change = v - v0;
+      const rate = change / (elapsed / spec.unitMs);
+      // the usual verdict, an idle key whose `rate > k` does not hold, needs no context at all
+      if (s.phase === IDLE && whenRate !== undefined && !holdsBound(whenRate, rate)) return;
       // judged on a scratch object; copied into the state only when the verdict counts
       const ctx = scratch;
       ctx.value = r.value;
@@ -126,7 +130,7 @@ function rateOperator(spec: RateSpec): RuleOperator<RateState> {
       ctx.device = r.device;
       ctx.tags = r.tags;
       ctx.ts = time;
-      ctx.rate = change / (elapsed / spec.unitMs);
+      ctx.rate = rate;
       ctx.change = change;
       ctx.previous = v0;
       ctx.elapsed = elapsed;
