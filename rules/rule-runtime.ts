@@ -544,10 +544,11 @@ export class RuleRuntime implements OperatorOutput {
    * wakeAt) and tells the entry, which is mostly not in the CPU cache, only
    * when it must. A key that wants nothing is not written to: a wish it had
    * stays set, and its wake-up finds nothing to do and clears it (wakeKey).
-   * A deadline at or after a wake-up this device's slot queued for a device
-   * key, still ahead, is not told either: that wake-up comes first and asks
-   * the operator again (the scheduler's lazy extension). Only this device's
-   * readings queue a device key, so the slot's record is the entry's.
+   * A deadline at or after a wake-up queued for a device key, still ahead,
+   * is not told either: that wake-up comes first and asks the operator again
+   * (the scheduler's lazy extension). The device's slot records the entry's
+   * queue time whenever it tells the entry; a key's own wake-up may queue it
+   * again unseen, which leaves the record in the past until the next telling.
    */
   #reschedule(e: KeyEntry, state: unknown, slot: DeviceSlots | undefined, at: number, now: number): void {
     this.#wish = false;
@@ -563,10 +564,14 @@ export class RuleRuntime implements OperatorOutput {
       }
     }
     e.wantWakeAt(want);
-    if (this.#host.scheduler.update(e) && cached) {
-      const hi = hiOf(want);
+    this.#host.scheduler.update(e);
+    // the slot learns what is queued now: this wish, or an earlier wake-up queued since (by a
+    // wake-up of the key itself, which the slot does not see), so later readings need not ask again
+    if (cached && e.queued) {
+      const queuedAt = e.queuedAt;
+      const hi = hiOf(queuedAt);
       slot[at + SLOT_QUEUED_HI] = hi;
-      slot[at + SLOT_QUEUED_LO] = loOf(want, hi);
+      slot[at + SLOT_QUEUED_LO] = loOf(queuedAt, hi);
     }
   }
 
