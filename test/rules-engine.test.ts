@@ -3,6 +3,8 @@ import { harness, reading, rulesFrom, T0 } from './rules-helpers.js';
 import { VirtualClock } from '../gateway/core/clock.js';
 import { createRuleEngine } from '../rules/engine.js';
 import { WakeScheduler, WakeTarget } from '../rules/scheduler.js';
+import type { ReadingRecord } from '../gateway/core/records.js';
+import type { CompiledRule, OperatorOutput } from '../rules/types.js';
 
 const hot = (per: string, extra = '') => `
 rules:
@@ -223,6 +225,34 @@ rules:
     engine.process(reading('d', 'm', 10, T0 + 1));
     expect(calls).toBe(2);
     expect(engine.stats().emitErrors).toBe(2);
+  });
+
+  it('an operator that throws counts an error against its rule; the rules after it still see the reading', () => {
+    const [first, broken, last] = rulesFrom(`
+rules:
+  - { id: first, kind: threshold, metric: m, when: value > 80 }
+  - { id: broken, kind: threshold, metric: m, when: value > 80 }
+  - { id: last, kind: threshold, metric: m, when: value > 80 }
+`);
+    const original = broken!;
+    const throwing: CompiledRule = {
+      ...original,
+      createOperator: (env) => {
+        const op = original.createOperator(env);
+        return { ...op, quiet: undefined, onReading: (st: unknown, r: ReadingRecord, out: OperatorOutput) => (r.device === 'bad' ? boom() : op.onReading(st, r, out)) };
+      },
+    };
+    const boom = (): never => {
+      throw new Error('operator bug');
+    };
+    const h = harness([first!, throwing, last!]);
+    h.send(0, 'bad', 'm', 90);
+    h.send(1, 'bad', 'm', 91);
+    h.send(2, 'good', 'm', 90);
+    expect(h.alerts()).toEqual(['+0 raise bad', '+0 raise bad', '+2 raise good', '+2 raise good', '+2 raise good']);
+    expect(h.alertRecords().map((a) => a.rule)).toEqual(['first', 'last', 'first', 'broken', 'last']);
+    expect(h.engine.stats().rules.map((r) => r.errors)).toEqual([0, 2, 0]);
+    expect(h.errors.map((e) => `${e.rule} ${String(e.error)}`)).toEqual(['broken Error: operator bug']);
   });
 
   it('snapshot is plain JSON and restores firing state without re-raising', () => {
