@@ -147,9 +147,28 @@ class Engine implements RuleEngine {
     const host = this.#host;
     const outer = host.reading; // an action may run the engine again from inside a rule (re-entry)
     host.reading = reading;
-    if (list) runEach(list, reading, slot, times, ts, now);
-    if (this.#anyMetric.length > 0) runEach(this.#anyMetric, reading, slot, times, ts, now);
+    // rewritten before each rule: an action may run the engine again (re-entry) before the next one
+    if (list)
+      for (const rt of list) {
+        times[READING_TS] = ts;
+        times[CLOCK_NOW] = now;
+        this.#handle(rt, reading, slot);
+      }
+    for (const rt of this.#anyMetric) {
+      times[READING_TS] = ts;
+      times[CLOCK_NOW] = now;
+      this.#handle(rt, reading, slot);
+    }
     host.reading = outer;
+  }
+
+  #handle(rt: RuleRuntime, reading: ReadingRecord, slot: DeviceSlots): void {
+    try {
+      rt.handle(reading, slot);
+    } catch (error) {
+      // an operator bug: count it against the rule and keep going
+      rt.error(error);
+    }
   }
 
   tick(): void {
@@ -264,28 +283,6 @@ class Engine implements RuleEngine {
         rt.slotIndex = this.#slotWidth;
         this.#slotWidth += SLOT_WIDTH;
       }
-    }
-  }
-}
-
-/**
- * Hands a reading to each rule in turn. One try around the loop rather than
- * one per rule (a call per rule fewer); a rule that throws (an operator bug)
- * is counted against that rule and the loop goes on with the next.
- */
-function runEach(rules: readonly RuleRuntime[], reading: ReadingRecord, slot: DeviceSlots, times: Float64Array, ts: number, now: number): void {
-  let i = 0;
-  while (i < rules.length) {
-    try {
-      for (; i < rules.length; i++) {
-        // rewritten before each rule: an action may run the engine again (re-entry) before the next one
-        times[READING_TS] = ts;
-        times[CLOCK_NOW] = now;
-        rules[i]!.handle(reading, slot);
-      }
-    } catch (error) {
-      rules[i]!.error(error);
-      i++;
     }
   }
 }

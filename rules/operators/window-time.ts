@@ -35,25 +35,13 @@ interface TimeWindowState extends LastSeen {
   values: number[][] | null;
 }
 
-/**
- * The array a key starts with: room for the windows it will have open at once
- * (one, or two while the previous waits out its lateness; size/hop of them
- * when hopping), made with the state so it sits beside it in memory and never
- * moves. Grown by push it would be copied twice, each time somewhere else,
- * and end up larger.
- */
-function emptyWindows(spare: readonly number[]): number[] {
-  // concat gives exactly this length, packed doubles (MIN_SAFE_INTEGER is no small integer); new Array(n) would be holey
-  return [Number.MIN_SAFE_INTEGER, 0].concat(spare);
-}
-
 export function timeWindowOperator(spec: WindowSpec, size: number, hop: number): RuleOperator<TimeWindowState> {
-  const spareWindows = Array.from({ length: Math.min(8, Math.ceil(size / hop) + (spec.latenessMs > 0 ? 1 : 0)) * STRIDE }, () => 0);
   const keepValues = needsValues(spec.aggregates);
   const type = hop === size ? 'tumbling' : 'hopping';
   const maxValues = spec.limits.maxBufferPerKey;
   return {
-    init: () => ({ w: emptyWindows(spareWindows), values: keepValues ? [] : null, named: false, device: '', metric: '', tags: {} }),
+    // MIN_SAFE_INTEGER is no small integer, so the array holds doubles from the start
+    init: () => ({ w: [Number.MIN_SAFE_INTEGER, 0], values: keepValues ? [] : null, named: false, device: '', metric: '', tags: {} }),
     onReading(s, r: ReadingRecord, out) {
       const time = out.time;
       const v = numeric(r.value);
