@@ -19,7 +19,7 @@ export interface CompiledExpression {
   readonly run: (context: object) => unknown;
   /** The shortcut inside `run`, when the condition is in its subset: ASK_CEL where it leaves the answer to cel-js. */
   readonly fast: ((context: Record<string, unknown>) => unknown) | undefined;
-  /** Set when the condition is `value` compared with a number (`value > 80`): tested inline, with no call at all. */
+  /** Set when the condition is a variable compared with a number (`value > 80`, `rate > 5.0`): tested inline, with no call at all. */
   readonly bound: ValueBound | undefined;
 }
 

@@ -23,7 +23,8 @@ export const WAKE_AT = 3;
  * A device's cache of its rule keys: for each rule with a slot, five cells
  * from its slotIndex: the key entry, the entry's state, the entry's
  * touchAt as last seen through this device, and the time this device last
- * queued the entry's wake-up (two small integers, see small-time.ts).
+ * queued the entry's wake-up (two small integers, see small-time.ts; the
+ * last two cells serve quiet keys and shared keys otherwise, see below).
  * Contiguous, so the rules a reading meets find what they need without
  * opening their entries.
  */
