@@ -125,6 +125,8 @@ function subscribed(clientId: string): Promise<void> {
   });
 }
 
+// The LAN refusal needs a non-loopback IPv4 address to connect from; every CI machine has one, so
+// the test is skipped only on a host with loopback alone.
 const lanAddress = Object.values(networkInterfaces())
   .flat()
   .find((a) => a && !a.internal && a.family === 'IPv4')?.address;

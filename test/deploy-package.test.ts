@@ -297,6 +297,7 @@ describe.skipIf(!canRun)('the amd64 package', () => {
   }, 120_000);
 });
 
+// needs root and dpkg, as the amd64 package suite above; CI has both
 describe.skipIf(!canRun)('the other packages the build makes', () => {
   const unpack = async (file: string) => {
     const dir = mkdtempSync(join(work, 'x-'));
@@ -333,6 +334,7 @@ describe.skipIf(!canRun)('the other packages the build makes', () => {
   }, 300_000);
 });
 
+// needs root and dpkg, as the amd64 package suite above; CI has both
 describe.skipIf(!canRun)('the first-boot installer, run here on a fake boot partition', () => {
   let boot: string;
 
