@@ -250,8 +250,7 @@ class Engine implements RuleEngine {
 
   /** Slots hold some state (a quiet key's time): it goes back to the states first. */
   #settleSlots(): void {
-    const slotted = [...this.#runtimes.values()].filter((rt) => rt.slotIndex >= 0);
-    for (const slot of this.#slots.values()) for (const rt of slotted) rt.settleSlot(slot);
+    for (const slot of this.#slots.values()) for (const rt of this.#runtimes.values()) rt.settleSlot(slot);
   }
 
   #dropSlots(): void {
