@@ -37,14 +37,14 @@ export async function collector(c: MqttClient, filter: string | string[], qos: 0
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` returns true (for effects with no event to wait on). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/** Polls until `check` returns true (for effects with no event to wait on). `what` may be a function, to say what was seen when it times out. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what: string | (() => string) = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
     await sleep(20);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
 }
 
 export async function metricValue(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
