@@ -11,7 +11,7 @@ import type { Clock, PipelineRecord } from '../gateway/core/contracts.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
 import { RateLimiter } from '../gateway/core/rate-limited-log.js';
 import { WakeScheduler } from './scheduler.js';
-import { RuleRuntime, READING_TS, CLOCK_NOW, SLOT_WIDTH, type DeviceSlots, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
+import { RuleRuntime, READING_TS, CLOCK_NOW, SLOT_DEVICE_TAGS, SLOT_WIDTH, type DeviceSlots, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
 import { DEFAULT_LIMITS, type CompiledRule, type RuleLimits } from './types.js';
 
 export interface RuleEngineError {
@@ -111,6 +111,7 @@ class Engine implements RuleEngine {
         const slot = this.#slots.get(device);
         if (slot !== undefined) slot[slotIndex] = undefined;
       },
+      deviceTags: (device) => this.#slots.get(device)?.[SLOT_DEVICE_TAGS] as Readonly<Record<string, string>> | undefined,
       emit: (record) => {
         try {
           options.emit(record);
@@ -142,6 +143,7 @@ class Engine implements RuleEngine {
       slot = new Array<unknown>(this.#slotWidth).fill(undefined);
       this.#slots.set(reading.device, slot);
     }
+    if (slot[SLOT_DEVICE_TAGS] !== reading.tags) slot[SLOT_DEVICE_TAGS] = reading.tags;
     const ts = reading.ts;
     const times = this.#times;
     const host = this.#host;
@@ -262,7 +264,7 @@ class Engine implements RuleEngine {
     this.#dropSlots();
     this.#byMetric = new Map();
     this.#anyMetric = [];
-    this.#slotWidth = 0;
+    this.#slotWidth = SLOT_DEVICE_TAGS + 1;
     for (const rt of this.#runtimes.values()) {
       rt.slotIndex = -1;
       for (const m of new Set(rt.rule.metrics)) {

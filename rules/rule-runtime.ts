@@ -20,15 +20,18 @@ export const EVAL_TIME = 2;
 export const WAKE_AT = 3;
 
 /**
- * A device's cache of its rule keys: for each rule with a slot, five cells
- * from its slotIndex: the key entry, the entry's state, the entry's
- * touchAt as last seen through this device, and the time this device last
- * queued the entry's wake-up (two small integers, see small-time.ts; the
+ * A device's cache of its rule keys. Its first cell holds the tags of the
+ * device's latest reading (SLOT_DEVICE_TAGS). Then, for each rule with a
+ * slot, five cells from its slotIndex: the key entry, the entry's state, the
+ * entry's touchAt as last seen through this device, and the time this device
+ * last queued the entry's wake-up (two small integers, see small-time.ts; the
  * last two cells serve quiet keys and shared keys otherwise, see below).
  * Contiguous, so the rules a reading meets find what they need without
  * opening their entries.
  */
 export type DeviceSlots = unknown[];
+/** The tags of the device's latest reading: what its keys' alerts and derived readings carry, whenever they fire. */
+export const SLOT_DEVICE_TAGS = 0;
 export const SLOT_STATE = 1;
 export const SLOT_SEEN = 2;
 export const SLOT_QUEUED_HI = 3;
@@ -66,6 +69,8 @@ export interface RuntimeHost {
   emit(record: PipelineRecord): void;
   /** A device-keyed entry died: its device's slot must not serve it again. */
   forgetSlot(device: string, slotIndex: number): void;
+  /** The tags of the device's latest reading, while the engine caches its slots. */
+  deviceTags(device: string): Readonly<Record<string, string>> | undefined;
   reportError(rule: string, key: string | undefined, error: unknown): void;
 }
 
@@ -204,6 +209,9 @@ export class RuleRuntime implements OperatorOutput {
   }
   get device(): string | undefined {
     return this.#current!.device;
+  }
+  get tags(): Readonly<Record<string, string>> {
+    return this.#tagsNow(this.#current!);
   }
   get raised(): boolean {
     return this.#current!.alert?.desired === 1;
@@ -368,7 +376,11 @@ export class RuleRuntime implements OperatorOutput {
   /** Before the engine drops a device's slots or snapshots the state: a quiet key's time goes back to its state. */
   settleSlot(slot: DeviceSlots): void {
     const at = this.slotIndex;
-    if (this.#quiet === undefined || at < 0 || slot[at] === undefined || typeof slot[at + SLOT_QUIET_HI] !== 'number') return;
+    if (at < 0 || slot[at] === undefined || this.#keyBy > BY_DEVICE_METRIC) return;
+    const e = slot[at] as KeyEntry;
+    const tags = slot[SLOT_DEVICE_TAGS] as Readonly<Record<string, string>> | undefined;
+    if (tags !== undefined && e.tags !== tags) e.tags = tags;
+    if (this.#quiet === undefined || typeof slot[at + SLOT_QUIET_HI] !== 'number') return;
     this.#unquiet(slot[at + SLOT_STATE] as SmallTime, slot, at);
   }
 
@@ -618,13 +630,17 @@ export class RuleRuntime implements OperatorOutput {
   }
 
   /**
-   * A device key's tags are those of its latest reading; they are taken when
-   * something is emitted (from the reading being processed, when it is this
-   * key's device's), not on every reading.
+   * A device key's tags are those of its device's latest reading; they are
+   * taken when something is emitted or asked for (from the reading being
+   * processed when it is this device's, else from the device's slot), not on
+   * every reading. So a window closed by a timer carries the tags the device
+   * has now, not those it had when the key was made.
    */
   #tagsNow(e: KeyEntry): Readonly<Record<string, string>> {
+    if (this.#keyBy > BY_DEVICE_METRIC || e.device === undefined) return e.tags;
     const r = this.#host.reading;
-    if (this.#keyBy <= BY_DEVICE_METRIC && r !== undefined && r.device === e.device) e.tags = r.tags;
+    const latest = r !== undefined && r.device === e.device ? r.tags : this.#host.deviceTags(e.device);
+    if (latest !== undefined && e.tags !== latest) e.tags = latest;
     return e.tags;
   }
 

@@ -55,6 +55,8 @@ export interface OperatorOutput {
   readonly key: string;
   /** The device of the key, when the key is a device (per device or device+metric). */
   readonly device: string | undefined;
+  /** The key's tags: for a device's key, those of the device's latest reading. */
+  readonly tags: Readonly<Record<string, string>>;
   /** Whether the key's alert is currently asked to be raised (lets an operator skip building a clear nobody needs). */
   readonly raised: boolean;
   raise(ts: number, value: ReadingValue | undefined, evidence: unknown[], vars: TemplateVars): void;

@@ -114,6 +114,47 @@ rules:
   });
 });
 
+describe("a device key's tags", () => {
+  const zone1 = { zone: 'z1' }; // one tags object per device, as profiles give them
+  const zone2 = { zone: 'z2' };
+
+  it('are those of its latest reading when a timer fires: derived readings, `having` and deadman raises', () => {
+    for (const aggregate of ['avg', 'p50']) {
+      // avg: the window keeps only numbers; p50: the window keeps its raw values too (another state)
+      const h = harness(`
+rules:
+  - { id: w, kind: window, metric: m, window: { type: tumbling, size: 1m }, aggregates: [${aggregate}], having: 'tags.zone == "z2"', lateness: 0s, emit: { metric: m_1m } }
+  - { id: dead, kind: absence, metric: m, after: 2m }
+`);
+      h.send(1000, 'd1', 'm', 10, { tags: zone1 });
+      h.send(30_000, 'd1', 'm', 20, { tags: zone2 }); // moved to another zone mid-window
+      h.advance(60_000); // the window closes on the timer, not on a reading of d1
+      expect(h.derived().map((r) => r.tags), aggregate).toEqual([zone2]);
+      expect(h.alertRecords().map((a) => `${a.rule} ${a.state} ${a.tags['zone']}`), aggregate).toEqual(['w raise z2']);
+      h.advance(200_000);
+      expect(h.alertRecords().map((a) => `${a.rule} ${a.state} ${a.tags['zone']}`).at(-1), aggregate).toBe('dead raise z2');
+    }
+  });
+
+  it('survive the device cache starting over (hot reload) and go into snapshots', () => {
+    const rules = `
+rules:
+  - { id: dead, kind: absence, metric: m, after: 2m }
+  - { id: hot, kind: threshold, metric: m, when: value > 90 }
+`;
+    const h = harness(rules);
+    h.send(0, 'd1', 'm', 10, { tags: zone1 });
+    h.send(1000, 'd1', 'm', 10, { tags: zone2 });
+    const saved = h.engine.snapshot();
+    expect(saved.rules['dead']!.keys.map((k) => k.tags)).toEqual([zone2]);
+    expect(saved.rules['hot']!.keys.map((k) => k.tags)).toEqual([zone2]);
+    // a reload drops every device's slots; the kept deadman key must keep the tags the slot knew
+    h.engine.replace(rulesFrom(`${rules}  - { id: other, kind: threshold, metric: n, when: value > 0 }\n`));
+    h.advance(200_000);
+    expect(h.alertRecords().map((a) => `${a.rule} ${a.state} ${a.tags['zone']}`)).toEqual(['dead raise z2']);
+  });
+});
+
 describe('wake-ups a device queued', () => {
   it('a later deadline behind a queued wake-up is found when that wake-up comes, early or after an idle spell', () => {
     const h = harness(`

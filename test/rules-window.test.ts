@@ -80,30 +80,37 @@ rules:
   });
 
   it('files late readings into the right one of several open windows, raw values included, and reuses the slots of closed ones', () => {
-    const h = harness(`
+    // the median keeps each window's raw values (the general state); sum alone keeps numbers only (an array as state)
+    for (const [aggregates, value, expected] of [
+      ['sum, median', 'median', [1, 5, 7, 7]],
+      ['sum', 'sum', [1, 106, 112, 7]],
+    ] as const) {
+      const h = harness(`
 rules:
   - id: hop
     kind: window
     metric: m
     lateness: 25s
     window: { type: hopping, size: 20s, hop: 10s }
-    aggregates: [sum, median]
-    emit: { metric: m_median, value: median }
+    aggregates: [${aggregates}]
+    emit: { metric: m_${value}, value: ${value} }
 `);
-    const round = (base: number) => {
-      h.send(base + 15_000, 'd', 'm', 100); // windows starting at base + 0s and + 10s
-      h.send(base + 25_000, 'd', 'm', 7); // + 10s and + 20s: three windows open
-      h.send(base + 26_000, 'd', 'm', 1, { eventAt: base + 3000 }); // late: opens base - 10s in front of them, and + 0s
-      h.send(base + 27_000, 'd', 'm', 5, { eventAt: base + 12_000 }); // late: + 0s and + 10s, the middle two
-    };
-    round(0);
-    h.advance(200_000);
-    // each window kept its own raw values: [1], [100, 1, 5], [100, 7, 5], [7]
-    expect(derivedOf(h)).toEqual(['+10000 d m_median=1', '+20000 d m_median=5', '+30000 d m_median=7', '+40000 d m_median=7']);
-    round(300_000); // the closed windows' slots are reused
-    h.advance(500_000);
-    expect(derivedOf(h).slice(4)).toEqual(['+310000 d m_median=1', '+320000 d m_median=5', '+330000 d m_median=7', '+340000 d m_median=7']);
-    expect(h.engine.stats().rules[0]!.late).toBe(0);
+      const round = (base: number) => {
+        h.send(base + 15_000, 'd', 'm', 100); // windows starting at base + 0s and + 10s
+        h.send(base + 25_000, 'd', 'm', 7); // + 10s and + 20s: three windows open
+        h.send(base + 26_000, 'd', 'm', 1, { eventAt: base + 3000 }); // late: opens base - 10s in front of them, and + 0s
+        h.send(base + 27_000, 'd', 'm', 5, { eventAt: base + 12_000 }); // late: + 0s and + 10s, the middle two
+      };
+      const lines = (base: number) => expected.map((v, i) => `+${base + 10_000 * (i + 1)} d m_${value}=${v}`);
+      round(0);
+      h.advance(200_000);
+      // each window got its own readings: [1], [100, 1, 5], [100, 7, 5], [7]
+      expect(derivedOf(h), aggregates).toEqual(lines(0));
+      round(300_000); // the closed windows' slots are reused
+      h.advance(500_000);
+      expect(derivedOf(h).slice(4), aggregates).toEqual(lines(300_000));
+      expect(h.engine.stats().rules[0]!.late).toBe(0);
+    }
   });
 });
 

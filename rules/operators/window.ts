@@ -60,8 +60,8 @@ export interface WindowSpec {
   readonly havingContext: Record<string, unknown>;
   /** Keyed by device: a key's device never changes. */
   readonly deviceKeyed: boolean;
-  /** The rule reads one metric: a key's metric never changes. */
-  readonly oneMetric: boolean;
+  /** The rule's only metric, when it reads one (not `*`): a key's metric never changes. */
+  readonly onlyMetric: string | undefined;
 }
 
 export interface WindowInfo {
@@ -119,7 +119,7 @@ export const windowKind: RuleKindDefinition<WindowRule> = {
         const spec: WindowSpec = {
           aggregates, having, emit, latenessMs, limits: env.limits, havingContext: havingContext(aggregates),
           deviceKeyed: c.key.by === 'device' || c.key.by === 'device+metric',
-          oneMetric: c.metrics.length === 1 && c.metrics[0] !== '*',
+          onlyMetric: c.metrics.length === 1 && c.metrics[0] !== '*' ? c.metrics[0] : undefined,
         };
         switch (w.type) {
           case 'tumbling':
