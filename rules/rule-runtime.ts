@@ -173,6 +173,9 @@ export class RuleRuntime implements OperatorOutput {
   readonly #quiet: QuietPath<unknown> | undefined;
   /** Keys of this rule that have died: a shared key's slot remembers the count it was found at. */
   #burials = 0;
+  /** Whether onWake is running, and the key whose tags it has taken from its device's slot (#tagsNow). */
+  #waking = false;
+  #tagsTaken: KeyEntry | undefined = undefined;
   /** Whether the operator called wakeAt since the runtime last asked it (nextWake). */
   #wish = false;
   #disposed = false;
@@ -471,7 +474,13 @@ export class RuleRuntime implements OperatorOutput {
     if (this.#disposed) return;
     this.#current = e;
     this.#times[EVAL_TIME] = now;
-    this.#op.onWake(e.state, this);
+    this.#waking = true;
+    try {
+      this.#op.onWake(e.state, this);
+    } finally {
+      this.#waking = false;
+      this.#tagsTaken = undefined;
+    }
     // the scheduler queues the new wish
     this.#wish = false;
     this.#nextWake(e.state);
@@ -637,9 +646,15 @@ export class RuleRuntime implements OperatorOutput {
    * has now, not those it had when the key was made.
    */
   #tagsNow(e: KeyEntry): Readonly<Record<string, string>> {
-    if (this.#keyBy > BY_DEVICE_METRIC || e.device === undefined) return e.tags;
+    if (this.#keyBy > BY_DEVICE_METRIC || e.device === undefined || this.#tagsTaken === e) return e.tags;
     const r = this.#host.reading;
-    const latest = r !== undefined && r.device === e.device ? r.tags : this.#host.deviceTags(e.device);
+    let latest: Readonly<Record<string, string>> | undefined;
+    if (r !== undefined && r.device === e.device) latest = r.tags;
+    else {
+      latest = this.#host.deviceTags(e.device);
+      // a wake-up may ask twice (a window's derived reading and its `having`): one lookup serves both
+      if (this.#waking) this.#tagsTaken = e;
+    }
     if (latest !== undefined && e.tags !== latest) e.tags = latest;
     return e.tags;
   }
