@@ -91,7 +91,8 @@ export class WakeScheduler {
 
   /** Wakes every target due at or before now, in due order. */
   runDue(now: number): void {
-    if (this.#running) return;
+    // most calls (one per reading) find nothing due, and the timer already armed for the earliest
+    if (this.#running || this.#due.length === 0 || this.#due[0]! > now) return;
     this.#running = true;
     try {
       const due = this.#due;
@@ -134,6 +135,7 @@ export class WakeScheduler {
       this.#timer = undefined;
       this.#timerDue = Infinity;
       this.runDue(this.#clock.now());
+      this.#arm(); // runDue arms only when something was due; a timer may fire a little early
     }, due - this.#clock.now());
   }
 

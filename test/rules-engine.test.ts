@@ -4,6 +4,7 @@ import { VirtualClock } from '../gateway/core/clock.js';
 import { createRuleEngine } from '../rules/engine.js';
 import { WakeScheduler, WakeTarget } from '../rules/scheduler.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
+import type { Clock } from '../gateway/core/contracts.js';
 import type { CompiledRule, OperatorOutput } from '../rules/types.js';
 
 const hot = (per: string, extra = '') => `
@@ -365,6 +366,22 @@ describe('WakeScheduler', () => {
     expect(clock.pending()).toBe(0);
     expect(s.pending).toBe(0);
     expect(b.wants).toBe(false);
+  });
+
+  it('re-arms when its timer fires a little early (a system timer rounds its delay)', () => {
+    const clock = new VirtualClock(0);
+    const early: Clock = {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => clock.setTimeout(fn, Math.max(1, ms - 1)),
+      clearTimeout: (h) => clock.clearTimeout(h),
+    };
+    const s = new WakeScheduler(early);
+    const log: string[] = [];
+    s.update(target(log, 'a', 10));
+    clock.advanceTo(9); // the timer fires at 9, when nothing is due yet
+    expect(log).toEqual([]);
+    clock.advanceTo(100);
+    expect(log).toEqual(['a@10']);
   });
 
   it('queues a deadline that moved earlier at once, and skips the stale later entry', () => {
