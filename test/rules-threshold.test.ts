@@ -153,8 +153,8 @@ rules:
   });
 });
 
-// An idle key without a debounce keeps its last time in its device's slot (the quiet path): every
-// place that reads the state's time must see the slot's, and a late reading must still be late.
+// An idle key keeps its last time in its device's slot (the quiet path): every place that reads the
+// state's time must see the slot's, and a late reading must still be late.
 describe('threshold: an idle key whose time lives in the device slot', () => {
   const plain = `
 rules:
@@ -221,6 +221,31 @@ rules:
     expect(timeOfState(h)).toBe(T0 + 20_000);
     h.send(32_000, 'd1', 'temp', 95, { eventAt: 25_000 });
     expect(h.alerts(), 'judged: 25 s is after the last judged reading').toEqual(['+25000 raise d1']);
+  });
+
+  it('with a debounce too: `for` interrupted, a wake-up queued while pending coming while quiet, late readings', () => {
+    const h = harness(`
+rules:
+  - { id: hot, kind: threshold, metric: temp, when: value > 80, for: 10s, clearFor: 5s }
+`);
+    h.send(0, 'd1', 'temp', 50);
+    h.send(1000, 'd1', 'temp', 90); // pending: a wake-up queued for 11 s
+    h.send(2000, 'd1', 'temp', 50); // `for` interrupted: idle, quiet again
+    for (let t = 3000; t <= 12_000; t += 1000) h.send(t, 'd1', 'temp', 50); // the wake-up comes at 11 s among these
+    expect(h.alerts()).toEqual([]);
+    h.send(12_500, 'd1', 'temp', 95, { eventAt: 11_500 }); // older than the quiet reading of 12 s
+    expect(h.engine.stats().rules[0]!.late).toBe(1);
+    h.send(13_000, 'd1', 'temp', 90);
+    h.advance(24_000);
+    expect(h.alerts()).toEqual(['+23000 raise d1']);
+    h.send(25_000, 'd1', 'temp', 50); // clearing: the clear comes from the timer after 5 s
+    h.advance(31_000);
+    h.send(32_000, 'd1', 'temp', 50);
+    h.send(33_000, 'd1', 'temp', 50);
+    h.send(34_000, 'd1', 'temp', 95, { eventAt: 32_500 });
+    expect(h.alerts()).toEqual(['+23000 raise d1', '+30000 clear d1']);
+    expect(h.engine.stats().rules[0]!.late).toBe(2);
+    expect(timeOfState(h)).toBe(T0 + 33_000);
   });
 
   it('leaves the slot to raise and clear, and comes back to it, over many readings', () => {

@@ -107,16 +107,14 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
       if (s.phase === IDLE) forget(s);
     },
     nextWake: (s, out) => holdNextWake(s, spec, out),
-    // without a debounce a threshold never wakes, and an idle key judging `when` false only moves its time
-    quiet:
-      spec.forMs === 0 && spec.clearForMs === 0
-        ? {
-            isQuiet: (s) => s.phase === IDLE,
-            keepsQuiet: (r, out) => {
-              const holds = testReading(spec.when, r, out);
-              return holds === undefined ? undefined : !holds;
-            },
-          }
-        : undefined,
+    // an idle key judging `when` false only moves its time; an idle key wants no wake-up (a debounce
+    // queues one only while pending or clearing), and holdWake reads the phase, never the time
+    quiet: {
+      isQuiet: (s) => s.phase === IDLE,
+      keepsQuiet: (r, out) => {
+        const holds = testReading(spec.when, r, out);
+        return holds === undefined ? undefined : !holds;
+      },
+    },
   };
 }
