@@ -376,7 +376,7 @@ export class RuleRuntime implements OperatorOutput {
     slot[at + SLOT_QUIET_HI] = null;
   }
 
-  /** Before the engine drops a device's slots or snapshots the state: a quiet key's time goes back to its state. */
+  /** Before the engine drops a device's slots or snapshots the state: the device's latest tags go to its key, a quiet key's time back to its state. */
   settleSlot(slot: DeviceSlots): void {
     const at = this.slotIndex;
     if (at < 0 || slot[at] === undefined || this.#keyBy > BY_DEVICE_METRIC) return;
