@@ -73,4 +73,25 @@ rules:
     h.advance(4000);
     expect(h.alerts()).toEqual(['+4000 raise d']);
   });
+
+  it('keeps a pending key across a snapshot: the raise after the restart carries the readings from before it, booleans as booleans', () => {
+    const rule = `
+rules:
+  - { id: door, kind: rate, metric: open, when: rate > 0.5, for: 2s, clearFor: 1s, message: "{device} {rate:1}/s since {previous}" }
+`;
+    const h = harness(rule);
+    h.send(0, 'd', 'open', false);
+    h.send(1000, 'd', 'open', true, { tags: { room: 'cold' } }); // 1/s: pending until 3 s
+    const saved = h.engine.snapshot();
+    const h2 = harness(rule);
+    h2.clock.advanceTo(h.clock.now());
+    h2.engine.restore(saved);
+    h2.advance(3000);
+    const [raise] = h2.alertRecords();
+    expect(raise).toMatchObject({ state: 'raise', ts: h2.clock.now(), value: true, message: 'd 1.0/s since 0', tags: { room: 'cold' } });
+    expect(raise!.evidence).toEqual([{ from: { ts: h.clock.now() - 1000, value: 0 }, to: { ts: h.clock.now(), value: true }, rate: 1, change: 1 }]);
+    h2.send(4000, 'd', 'open', true); // rate 0: clearing, then cleared by the timer after 1 s
+    h2.advance(5000);
+    expect(h2.alerts()).toEqual(['+3000 raise d', '+5000 clear d']);
+  });
 });
