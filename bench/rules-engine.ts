@@ -46,7 +46,7 @@ const RUNS = arg('--runs', 5);
 /**
  * Event time fed untimed to each steady-state engine before its clock starts.
  * 20 s made every key but left them young: the timed part then paid for the
- * scavenges promoting them (7-9 MB of key state, one 22-33 ms pause per run),
+ * scavenges promoting them (up to 25 MB of key state, 13-33 ms pauses),
  * which is the cold start's cost. By 60 s they are old, and the timed
  * scavenges promote next to nothing.
  */
