@@ -7,7 +7,7 @@ import type { ReadingRecord } from '../gateway/core/records.js';
 import type { PipelineRecord } from '../gateway/core/contracts.js';
 import { decideClear, decideRaise, newAlertState, type AlertState } from './alert-lifecycle.js';
 import { WakeTarget, type WakeScheduler } from './scheduler.js';
-import { hiOf, loOf, NEVER_HI, TIME_SPLIT, type SmallTime } from './small-time.js';
+import { hiOf, isBeforeParts, loOf, NEVER_HI, TIME_SPLIT, type SmallTime } from './small-time.js';
 import type { CompiledRule, OperatorOutput, QuietPath, ReadingValue, RuleLimits, RuleOperator, TemplateVars } from './types.js';
 import { alertRecord, derivedReading, derivedSource } from './out-records.js';
 
@@ -354,15 +354,14 @@ export class RuleRuntime implements OperatorOutput {
 
   /** A reading for a quiet key, whose time the slot holds: whether it was dealt with here (late, failed, or kept quiet). */
   #quietReading(quiet: QuietPath<unknown>, r: ReadingRecord, time: number, slot: DeviceSlots, at: number): boolean {
-    const hi = slot[at + SLOT_QUIET_HI] as number;
-    const th = hiOf(time);
-    if (th < hi || (th === hi && time - th * TIME_SPLIT < (slot[at + SLOT_QUIET_LO] as number))) {
+    if (isBeforeParts(time, slot[at + SLOT_QUIET_HI] as number, slot[at + SLOT_QUIET_LO] as number)) {
       this.#s.late++;
       return true;
     }
     const keeps = quiet.keepsQuiet(r, this);
     if (keeps === false) return false;
     if (keeps) {
+      const th = hiOf(time);
       slot[at + SLOT_QUIET_HI] = th;
       slot[at + SLOT_QUIET_LO] = loOf(time, th);
     }

@@ -40,8 +40,13 @@ export function setTime(into: SmallTime, t: number): void {
 
 /** Whether `t` is earlier than the stored time. */
 export function isBefore(t: number, stored: SmallTime): boolean {
-  const hi = Math.floor(t / SPLIT);
-  return hi < stored.hi || (hi === stored.hi && t - hi * SPLIT < stored.lo);
+  return isBeforeParts(t, stored.hi, stored.lo);
+}
+
+/** Whether `t` is earlier than the time kept as its two parts elsewhere (a device's slot cells). */
+export function isBeforeParts(t: number, hi: number, lo: number): boolean {
+  const th = Math.floor(t / SPLIT);
+  return th < hi || (th === hi && t - th * SPLIT < lo);
 }
 
 export function timeOf(stored: SmallTime): number {
