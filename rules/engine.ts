@@ -10,6 +10,7 @@
 import type { Clock, PipelineRecord } from '../gateway/core/contracts.js';
 import type { ReadingRecord } from '../gateway/core/records.js';
 import { RateLimiter } from '../gateway/core/rate-limited-log.js';
+import { integerText } from '../gateway/core/number-text.js';
 import { WakeScheduler } from './scheduler.js';
 import { RuleRuntime, READING_TS, CLOCK_NOW, SLOT_DEVICE_TAGS, SLOT_WIDTH, type DeviceSlots, type KeySnapshot, type RuleStats, type RuntimeHost } from './rule-runtime.js';
 import { DEFAULT_LIMITS, type CompiledRule, type RuleLimits } from './types.js';
@@ -98,7 +99,7 @@ class Engine implements RuleEngine {
     this.#scheduler = new WakeScheduler(options.clock);
     const limits: RuleLimits = { ...DEFAULT_LIMITS, ...options.limits };
     let seq = 0;
-    const nextId = options.nextId ?? (() => `rules-${++seq}`);
+    const nextId = options.nextId ?? (() => `rules-${integerText(++seq)}`);
     this.#errorGate = new RateLimiter(1, limits.errorReportIntervalMs, () => this.#clock.now());
     this.#host = {
       limits,

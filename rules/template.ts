@@ -5,6 +5,7 @@
  * checked against the rule kind's variables at load, so a typo is a load error
  * rather than a message that says "n/a" at 3 a.m.
  */
+import { integerText } from '../gateway/core/number-text.js';
 
 type Part = string | { readonly path: readonly string[]; readonly decimals: number | undefined };
 
@@ -70,7 +71,8 @@ function format(v: unknown, decimals: number | undefined): string {
   if (v === undefined || v === null) return 'n/a';
   if (typeof v === 'number') {
     if (decimals !== undefined) return v.toFixed(decimals);
-    return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
+    // integers (counts, ids, most test and sensor values) without V8's number-string cache: see integerText
+    return Number.isInteger(v) ? integerText(v) : String(Math.round(v * 1e6) / 1e6);
   }
   if (typeof v === 'string' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.map((x) => format(x, decimals)).join(', ');

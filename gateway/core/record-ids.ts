@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, openSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { integerText } from './number-text.js';
 
 export class RecordIds {
   readonly #prefix: string;
@@ -17,7 +18,8 @@ export class RecordIds {
   }
 
   next(): string {
-    return this.#prefix + ++this.#seq;
+    // not `prefix + seq`: see number-text.ts (every id would stay reachable from V8's number-string cache)
+    return this.#prefix + integerText(++this.#seq);
   }
 
   /** Raises and persists the boot counter under dataDir (fsynced before use). */

@@ -17,6 +17,7 @@
  */
 import type { PipelineRecord } from '../../core/contracts.js';
 import type { AlertRecord, ReadingRecord } from '../../core/records.js';
+import { integerText } from '../../core/number-text.js';
 
 const escapeMeasurement = (s: string) => s.replace(/[\\, \n\r\t]/g, escapeChar);
 const escapeKey = (s: string) => s.replace(/[\\,= \n\r\t]/g, escapeChar);
@@ -101,5 +102,6 @@ function line(measurement: string, tags: Record<string, string>, fields: [string
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [k, v] of pairs) s += `,${escapeKey(k)}=${escapeKey(v)}`;
   s += ' ' + fields.map(([k, v]) => `${escapeKey(safeKey(k))}=${v}`).join(',');
-  return `${s} ${Math.trunc(ts)}`;
+  // every record's own timestamp: kept out of V8's number-string cache (number-text.ts)
+  return `${s} ${integerText(Math.trunc(ts))}`;
 }
