@@ -22,7 +22,7 @@ export interface AlertInput {
   readonly vars: TemplateVars;
   readonly maxEvidence: number;
   /** Appended to the message, e.g. why state was evicted. */
-  readonly note?: string;
+  readonly note: string | undefined;
 }
 
 export function alertRecord(a: AlertInput): AlertRecord {
@@ -43,9 +43,11 @@ export function alertRecord(a: AlertInput): AlertRecord {
         return vars['device'] ?? a.device;
       case 'tags':
         return vars['tags'] ?? a.tags;
-      case 'ts': {
-        const ts = vars['ts'];
-        return typeof ts === 'number' ? isoTime(ts) : ts;
+      // times are kept as epoch ms and written out only when a message shows them
+      case 'ts':
+      case 'since': {
+        const t = vars[name];
+        return typeof t === 'number' ? isoTime(t) : t;
       }
       default:
         return hasOwn(vars, name) ? vars[name] : undefined;
@@ -55,6 +57,14 @@ export function alertRecord(a: AlertInput): AlertRecord {
   if (a.note !== undefined) message = `${rule.message.renderBy(root)} (${a.note})`;
   else if (a.state === 'raise') message = rule.message.renderBy(root);
   else message = rule.clearMessage ? rule.clearMessage.renderBy(root) : `resolved: ${rule.message.renderBy(root)}`;
+  // the latest evidence is the most telling
+  const evidence = a.evidence.length > a.maxEvidence ? a.evidence.slice(a.evidence.length - a.maxEvidence) : a.evidence;
+  const tags = { ...a.tags, ...rule.labels };
+  const ts = Math.round(a.ts);
+  // most alerts have a device and a value: one literal, no spread of a temporary object per alert
+  if (a.device !== undefined && a.value !== undefined) {
+    return { v: 1, kind: 'alert', id: a.id, rule: rule.id, key: a.key, device: a.device, state: a.state, severity: rule.severity, message, ts, value: a.value, evidence, tags };
+  }
   return {
     v: 1,
     kind: 'alert',
@@ -65,11 +75,10 @@ export function alertRecord(a: AlertInput): AlertRecord {
     state: a.state,
     severity: rule.severity,
     message,
-    ts: Math.round(a.ts),
+    ts,
     ...(a.value === undefined ? {} : { value: a.value }),
-    // the latest evidence is the most telling
-    evidence: a.evidence.length > a.maxEvidence ? a.evidence.slice(a.evidence.length - a.maxEvidence) : a.evidence,
-    tags: { ...a.tags, ...rule.labels },
+    evidence,
+    tags,
   };
 }
 

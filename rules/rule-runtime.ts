@@ -662,7 +662,7 @@ export class RuleRuntime implements OperatorOutput {
     const h = this.#host;
     const record = alertRecord({
       rule: this.rule, id: h.nextId(), key: e.key, device: e.device, tags: this.#tagsNow(e),
-      state, ts, value, evidence, vars, maxEvidence: h.limits.maxEvidence, ...(note === undefined ? {} : { note }),
+      state, ts, value, evidence, vars, maxEvidence: h.limits.maxEvidence, note,
     });
     if (state === 'raise') {
       this.#s.raises++;

@@ -35,7 +35,36 @@ describe('filter relations', () => {
     ['+/broker', '$SYS/broker', false],
     ['$SYS/#', '$SYS/broker', true],
   ])('%j matches topic %j: %s', (filter, topic, expected) => {
-    expect(matchesTopic(toFilter(filter), topic.split('/'))).toBe(expected);
+    expect(matchesTopic(toFilter(filter), topic)).toBe(expected);
+  });
+
+  // matchesTopic walks the name instead of splitting it: it must agree with matching the split levels
+  it('agrees with matching the split topic, over random filters and names', () => {
+    const bySplit = (filter: string, topic: string): boolean => {
+      const f = filter.split('/');
+      const t = topic.split('/');
+      if ((f[0] === '+' || f[0] === '#') && t[0]!.startsWith('$')) return false;
+      for (let i = 0; i < f.length; i++) {
+        if (f[i] === '#') return true;
+        if (i >= t.length) return false;
+        if (f[i] !== '+' && f[i] !== t[i]) return false;
+      }
+      return f.length === t.length;
+    };
+    let seed = 5;
+    const pick = <T>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length]!;
+    const levels = ['a', 'b', 'ab', '', '$SYS', 'a b'];
+    let matched = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const topic = Array.from({ length: 1 + (i % 4) }, () => pick(levels)).join('/');
+      const f = Array.from({ length: 1 + ((i >> 2) % 4) }, () => pick([...levels, '+', '+']));
+      if (i % 3 === 0) f.push('#');
+      const filter = f.join('/');
+      const expected = bySplit(filter, topic);
+      if (expected) matched++;
+      expect(matchesTopic(toFilter(filter), topic), `${filter} ~ ${topic}`).toBe(expected);
+    }
+    expect(matched).toBeGreaterThan(1000);
   });
 
   it.each([

@@ -133,6 +133,43 @@ describe('topic patterns', () => {
     expect(rest.match('site/a')).toEqual({ device: 'a' });
     expect(rest.match('site/a/b/c')).toEqual({ device: 'a' });
   });
+  // match walks the topic instead of splitting it: it must give what matching the split levels gives
+  it('agrees with matching the split topic, over random patterns and topics', () => {
+    const bySplit = (pattern: string, topic: string): Record<string, string> | undefined => {
+      const segs = pattern.split('/');
+      const hasRest = segs.at(-1) === '#';
+      const fixed = hasRest ? segs.length - 1 : segs.length;
+      const levels = topic.split('/');
+      if (hasRest ? levels.length < fixed : levels.length !== fixed) return undefined;
+      if (topic.startsWith('$') && (segs[0] === '+' || segs[0]!.startsWith('{'))) return undefined;
+      const params: Record<string, string> = {};
+      for (let i = 0; i < fixed; i++) {
+        const s = segs[i]!;
+        if (s === '+' || s.startsWith('{')) {
+          if (levels[i] === '') return undefined;
+          if (s !== '+') params[s.slice(1, -1)] = levels[i]!;
+        } else if (s !== levels[i]) return undefined;
+      }
+      return params;
+    };
+    let seed = 9;
+    const pick = <T>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length]!;
+    const words = ['a', 'b', 'ab', '', '$SYS'];
+    let matched = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const names = ['{device}', '{metric}', '{x}'];
+      const segs = Array.from({ length: 1 + (i % 3) }, (_, k) => pick(['a', 'ab', '$SYS', '+', names[k]!]));
+      if (i % 4 === 0) segs.push('#');
+      const pattern = segs.join('/');
+      if (topicPatternProblem(pattern)) continue;
+      const topic = Array.from({ length: 1 + ((i >> 2) % 4) }, () => pick(words)).join('/');
+      const expected = bySplit(pattern, topic);
+      if (expected) matched++;
+      expect(compileTopicPattern(pattern).match(topic), `${pattern} ~ ${topic}`).toEqual(expected);
+    }
+    expect(matched).toBeGreaterThan(1000);
+  });
+
   it('never matches $ topics with a leading wildcard [MQTT-4.7.2-1]', () => {
     expect(compileTopicPattern('{device}/telemetry').match('$SYS/telemetry')).toBeUndefined();
     expect(compileTopicPattern('$SYS/{device}').match('$SYS/x')).toEqual({ device: 'x' });

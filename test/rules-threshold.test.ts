@@ -41,6 +41,26 @@ rules:
     expect(h.alerts()).toEqual(['+0 raise d1', '+1000 clear d1']);
   });
 
+  // `since` is kept as epoch ms and written out only when a message shows it: as ISO time, both ways
+  it('shows {since} as the ISO time the condition began, in raise and clear messages', () => {
+    const h = harness(`
+rules:
+  - id: hot
+    kind: threshold
+    metric: temp
+    when: value > 80
+    for: 2s
+    message: "{device} hot since {since} at {ts}"
+    clearMessage: "{device} cool since {since}"
+`);
+    h.send(1000, 'd1', 'temp', 81);
+    h.send(2500, 'd1', 'temp', 82);
+    h.advance(3000);
+    h.send(5000, 'd1', 'temp', 70);
+    const iso = (ms: number) => new Date(T0 + ms).toISOString();
+    expect(h.records.map((r) => (r.kind === 'alert' ? r.message : ''))).toEqual([`d1 hot since ${iso(1000)} at ${iso(2500)}`, `d1 cool since ${iso(5000)}`]);
+  });
+
   describe('for (debounce)', () => {
     const rules = `
 rules:

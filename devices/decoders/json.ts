@@ -77,7 +77,9 @@ function pick(data: unknown, path: readonly string[]): unknown {
 
 /** Walks numeric/boolean leaves; false when the payload has too many of them. */
 function collectLeaves(node: object, prefix: string, exclude: Set<string>, add: (m: string, v: number | boolean) => number): boolean {
-  for (const [key, value] of Object.entries(node)) {
+  // for-in, not Object.entries: no [key, value] arrays per payload (JSON.parse objects have no inherited keys)
+  for (const key in node) {
+    const value = (node as Record<string, unknown>)[key];
     const path = prefix ? `${prefix}.${key}` : key;
     if (exclude.has(path)) continue;
     if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') {

@@ -1,7 +1,8 @@
 /**
  * Topic patterns with named segments: `sensors/{device}/{metric}`.
  * A `{name}` segment matches exactly one topic level; a trailing `#` matches
- * the rest. Patterns compile once; matching is a split and a loop, no regex.
+ * the rest. Patterns compile once; matching walks the topic once, no regex and
+ * no split (it runs for every message).
  */
 export interface TopicPattern {
   readonly source: string;
@@ -33,21 +34,25 @@ export function compileTopicPattern(pattern: string): TopicPattern {
     filter,
     names,
     match(topic: string) {
-      const levels = topic.split('/');
-      if (hasRest ? levels.length < fixedLength : levels.length !== fixedLength) return undefined;
       // [MQTT-4.7.2-1] wildcards at the first level must not match topics starting with '$'
       if (topic.startsWith('$') && !('literal' in segments[0]!)) return undefined;
       const params: Record<string, string> = {};
+      let at = 0; // where the topic's next level starts; past the end once every level is consumed
       for (let i = 0; i < fixedLength; i++) {
+        if (at > topic.length) return undefined; // fewer levels than the pattern
+        let end = topic.indexOf('/', at);
+        if (end < 0) end = topic.length;
         const seg = segments[i]!;
-        const level = levels[i]!;
         if ('literal' in seg) {
-          if (seg.literal !== level) return undefined;
+          if (end - at !== seg.literal.length || !topic.startsWith(seg.literal, at)) return undefined;
         } else if ('name' in seg) {
-          if (level === '') return undefined;
-          if (seg.name) params[seg.name] = level;
+          if (end === at) return undefined;
+          if (seg.name) params[seg.name] = topic.slice(at, end);
         }
+        at = end + 1;
       }
+      // levels left over: only a trailing `#` takes them
+      if (at <= topic.length && !hasRest) return undefined;
       return params;
     },
   };

@@ -9,7 +9,6 @@ import { READING_VARIABLES, testReading, type CompiledExpression } from '../expr
 import type { OperatorOutput, RuleKindDefinition, RuleOperator } from '../types.js';
 import { holdNextWake, holdUpdate, holdWake, judgesClear, IDLE, FIRING, type HoldSpec, type HoldState, type HoldTransition } from './hold.js';
 import { evidenceOf, type ReadingEvidence } from './shared.js';
-import { isoTime } from '../template.js';
 import { isBefore, NEVER_HI, setTime, type SmallTime } from '../small-time.js';
 
 export const ThresholdRule = Type.Object(
@@ -75,8 +74,9 @@ export function thresholdOperator(spec: ThresholdSpec): RuleOperator<ThresholdSt
   const fire = (s: ThresholdState, t: NonNullable<HoldTransition>, out: OperatorOutput): void => {
     const r = s.last!;
     const evidence: ReadingEvidence[] = s.start && s.start !== r ? [evidenceOf(s.start), evidenceOf(r)] : [evidenceOf(r)];
-    // readingVars(r) plus `since`, built in one literal (same keys, same order): this runs for every alert
-    const vars = { device: r.device, metric: r.metric, value: r.value, ts: r.ts, tags: r.tags, since: isoTime(s.start?.ts ?? t.at) };
+    // readingVars(r) plus `since`, built in one literal (same keys, same order): this runs for every alert;
+    // `since` stays epoch ms, written out as ISO time only if the message shows it (alertRecord)
+    const vars = { device: r.device, metric: r.metric, value: r.value, ts: r.ts, tags: r.tags, since: s.start?.ts ?? t.at };
     if (t.kind === 'raise') out.raise(t.at, r.value, evidence, vars);
     else out.clear(t.at, r.value, evidence, vars);
   };

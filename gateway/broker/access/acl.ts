@@ -92,9 +92,10 @@ export class Acl {
     if (!isValidTopicName(topic)) return false;
     // The broker owns `$` topics (`$SYS/...`); clients may read but never write them.
     if (topic.startsWith('$')) return false;
-    const levels = topic.split('/');
-    if (this.#reserved.some((r) => matchesTopic(r, levels))) return false;
-    return this.#decide(identity, 'write', (f) => matchesTopic(f, levels));
+    // this runs for every publish: no split of the topic, and no closure unless an ACL is configured
+    for (const r of this.#reserved) if (matchesTopic(r, topic)) return false;
+    if (this.#everyone === undefined) return true;
+    return this.#decide(identity, 'write', (f) => matchesTopic(f, topic));
   }
 
   /**

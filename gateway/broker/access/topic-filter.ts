@@ -44,18 +44,27 @@ function isDollar(level: string | undefined): boolean {
   return level !== undefined && level.startsWith('$');
 }
 
-/** `topic` is a topic name split into levels. */
-export function matchesTopic(filter: Filter, topic: readonly string[]): boolean {
+/**
+ * Whether a topic name matches the filter. It walks the name level by level
+ * rather than splitting it: this runs for every publish, and a split makes an
+ * array and a string per level.
+ */
+export function matchesTopic(filter: Filter, topic: string): boolean {
   const f = filter.levels;
   // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with `$`.
-  if (!filter.matchesDollar && isWildcard(f[0]) && isDollar(topic[0])) return false;
+  if (!filter.matchesDollar && isWildcard(f[0]) && topic.startsWith('$')) return false;
+  let at = 0; // where the topic's next level starts; past the end once every level is consumed
   for (let i = 0; i < f.length; i++) {
+    const level = f[i]!;
     // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
-    if (f[i] === '#') return true;
-    if (i >= topic.length) return false;
-    if (f[i] !== '+' && f[i] !== topic[i]) return false;
+    if (level === '#') return true;
+    if (at > topic.length) return false;
+    let end = topic.indexOf('/', at);
+    if (end < 0) end = topic.length;
+    if (level !== '+' && (end - at !== level.length || !topic.startsWith(level, at))) return false;
+    at = end + 1;
   }
-  return f.length === topic.length;
+  return at > topic.length;
 }
 
 /** True when every topic `sub` can match is also matched by `grant`. */
