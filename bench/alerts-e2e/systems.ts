@@ -46,7 +46,8 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-export async function startWeir(dir: string, weirBin: string, nodeFlags: readonly string[]): Promise<RunningSystem> {
+/** `onStdout`: the gateway's standard output line by line (V8's --trace-gc-nvp writes there); ignored otherwise. */
+export async function startWeir(dir: string, weirBin: string, nodeFlags: readonly string[], onStdout?: (line: string) => void): Promise<RunningSystem> {
   const [port, httpPort] = [await freePort(), await freePort()];
   writeFileSync(join(dir, 'rules.yaml'), ALERT_RULE);
   writeFileSync(
@@ -62,7 +63,8 @@ export async function startWeir(dir: string, weirBin: string, nodeFlags: readonl
       '',
     ].join('\n'),
   );
-  const child = track(spawn(process.execPath, [...nodeFlags, weirBin, 'start', '--config', join(dir, 'weir.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...nodeFlags, weirBin, 'start', '--config', join(dir, 'weir.yaml')], { cwd: dir, stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] }));
+  if (onStdout) createInterface({ input: child.stdout! }).on('line', onStdout);
   const tail = keepTail(child);
   await until(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200, child, () => `weir did not become ready: ${tail()}`);
   return { name: 'weir', port, alertFilter: 'weir/alerts/temp-high/+', valueField: 'value', pids: { weir: child.pid! }, stop: () => stopChild(child) };
