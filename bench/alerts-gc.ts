@@ -14,23 +14,26 @@
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { median } from './harness/stats.js';
 import { openSession } from './alerts-e2e/load.js';
 import { startWeir } from './alerts-e2e/systems.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const ROUNDS = Number(option('--rounds') ?? 3);
-const SECONDS = Number(option('--seconds') ?? 5);
+const { values: a } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    'weir-bin': { type: 'string', multiple: true },
+  },
+});
+const ROUNDS = Number(a.rounds);
+const SECONDS = Number(a.seconds);
 const RATE = 5000;
-const bins = args.flatMap((a, i) => (args[i - 1] === '--weir-bin' ? [a] : []));
-const builds = bins.length > 0 ? bins : [join(here, 'alerts-e2e/weir-bin.js')];
+// absolute: the gateway runs in a directory of its own
+const builds = (a['weir-bin'] ?? [join(here, 'alerts-e2e/weir-bin.js')]).map((bin) => resolve(bin));
 
 interface Scavenge {
   readonly pauseMs: number;
